@@ -1,0 +1,73 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// One library target per core service; the CLI and the UI use only BerthCore's public API.
+let package = Package(
+    name: "berth",
+    products: [
+        .executable(name: "berth", targets: ["berth"]),
+        .executable(name: "berth-shim", targets: ["berth-shim"]),
+        .library(name: "BerthCore", targets: ["BerthCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages.
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
+        .systemLibrary(name: "CVterm", pkgConfig: "vterm", providers: [.apt(["libvterm-dev"])]),
+        // Small C helpers for syscalls Swift cannot reach directly (openat2, mount API, pty, ioctl).
+        .target(name: "CBerthSys"),
+
+        // Core services, dependencies pointing down only.
+        .target(name: "BerthBase", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            "CBerthSys",
+        ]),
+        .target(name: "BerthOCI", dependencies: ["BerthBase"]),
+        .target(name: "BerthMetadata", dependencies: [
+            "BerthBase",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "BerthEvents", dependencies: ["BerthBase", "CBerthSys"]),
+        .target(name: "BerthContent", dependencies: ["BerthBase", "BerthOCI", "BerthMetadata"]),
+        .target(name: "BerthSnapshots", dependencies: ["BerthBase", "BerthMetadata", "CBerthSys", "CArchive"]),
+        .target(name: "BerthImages", dependencies: [
+            "BerthBase", "BerthOCI", "BerthMetadata", "BerthContent", "BerthSnapshots", "BerthEvents", "CArchive",
+        ]),
+        .target(name: "BerthRuntime", dependencies: [
+            "BerthBase", "BerthOCI", "BerthMetadata", "BerthSnapshots", "BerthEvents", "CBerthSys",
+        ]),
+        .target(name: "BerthCore", dependencies: [
+            "BerthBase", "BerthOCI", "BerthMetadata", "BerthEvents", "BerthContent", "BerthSnapshots",
+            "BerthImages", "BerthRuntime",
+        ]),
+
+        // Front ends.
+        .target(name: "BerthUI", dependencies: ["BerthCore", "CNcurses", "CVterm"]),
+        .executableTarget(name: "berth", dependencies: [
+            "BerthCore", "BerthUI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // The per-task supervisor and container init: C, so nothing runs between fork and exec
+        // but async-signal-safe code, and its resident size stays small.
+        .executableTarget(name: "berth-shim", linkerSettings: [.linkedLibrary("seccomp"), .linkedLibrary("cap")]),
+
+        // Unit tests beside their modules; kernel and outside-tool tests in BerthIntegrationTests.
+        .target(name: "BerthTestSupport", dependencies: ["BerthCore"], path: "Tests/BerthTestSupport"),
+        .testTarget(name: "BerthBaseTests", dependencies: ["BerthBase", "BerthOCI"]),
+        .testTarget(name: "BerthMetadataTests", dependencies: ["BerthMetadata", "BerthTestSupport"]),
+        .testTarget(name: "BerthContentTests", dependencies: ["BerthContent", "BerthTestSupport"]),
+        .testTarget(name: "BerthImagesTests", dependencies: ["BerthImages", "BerthCore", "BerthTestSupport"]),
+        .testTarget(name: "BerthSnapshotsTests", dependencies: ["BerthSnapshots", "BerthCore", "BerthTestSupport"]),
+        .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthCore", "BerthTestSupport"]),
+        .testTarget(name: "BerthUITests", dependencies: ["BerthUI", "BerthTestSupport"]),
+        .testTarget(name: "BerthIntegrationTests", dependencies: ["BerthCore", "BerthTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

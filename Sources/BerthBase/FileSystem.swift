@@ -1,0 +1,123 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Small POSIX helpers with errors that name the path. Foundation's FileManager hides errno
+/// and fsync, both of which the stores need for crash safety.
+public enum FileSystem {
+    /// mkdir -p with the given mode for directories it creates.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(BerthError) {
+        if path.isEmpty || path == "/" { return }
+        var st = stat()
+        if stat(path, &st) == 0 {
+            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw .failedPrecondition("\(path): not a directory") }
+            return
+        }
+        try makeDirectories((path as NSString).deletingLastPathComponent, mode: mode)
+        if mkdir(path, mode) != 0 && errno != EEXIST { throw .system("mkdir", path) }
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    public static func readFile(_ path: String) throws(BerthError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system("open", path) }
+        defer { close(fd) }
+        var out = [UInt8]()
+        var st = stat()
+        if fstat(fd, &st) == 0 { out.reserveCapacity(Int(st.st_size)) }
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; throw .system("read", path) }
+            if n == 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        return out
+    }
+
+    public static func readString(_ path: String) throws(BerthError) -> String {
+        String(decoding: try readFile(path), as: UTF8.self)
+    }
+
+    /// Writes all of `bytes` to fd, retrying short writes and EINTR.
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(BerthError) {
+        var off = 0
+        while off < bytes.count {
+            let n = write(fd, bytes.baseAddress! + off, bytes.count - off)
+            if n < 0 { if errno == EINTR { continue }; throw .system("write", path) }
+            off += n
+        }
+    }
+
+    /// Writes a file atomically: temp file in the same directory, fsync, rename, fsync of the
+    /// directory. Readers see the old contents or the new, never a torn file.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(BerthError) {
+        let dir = (path as NSString).deletingLastPathComponent
+        let tmp = "\(dir)/.tmp-\((path as NSString).lastPathComponent)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw .system("create", tmp) }
+        do throws(BerthError) {
+            let result = bytes.withUnsafeBytes { b in Result { () throws(BerthError) in try writeAll(fd, b, path: tmp) } }
+            try result.get()
+            guard fsync(fd) == 0 else { throw BerthError.system("fsync", tmp) }
+        } catch {
+            close(fd); unlink(tmp)
+            throw error
+        }
+        close(fd)
+        guard rename(tmp, path) == 0 else { let e = errno; unlink(tmp); throw .system("rename", path, errno: e) }
+        syncDirectory(dir)
+    }
+
+    public static func writeAtomically(_ path: String, _ string: String, mode: mode_t = 0o644) throws(BerthError) {
+        try writeAtomically(path, Array(string.utf8), mode: mode)
+    }
+
+    /// fsync a directory so a rename or unlink inside it survives a crash.
+    public static func syncDirectory(_ dir: String) {
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 { fsync(fd); close(fd) }
+    }
+
+    /// rm -rf that does not follow symlinks and does not cross into mounts below `path`
+    /// (a mount left there is an error, never something to delete through).
+    public static func removeTree(_ path: String) throws(BerthError) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else {
+            if errno == ENOENT { return }
+            throw .system("lstat", path)
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            guard let d = opendir(path) else { throw .system("opendir", path) }
+            var names: [String] = []
+            while let e = readdir(d) {
+                let name = withUnsafePointer(to: e.pointee.d_name) {
+                    $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+                }
+                if name != "." && name != ".." { names.append(name) }
+            }
+            closedir(d)
+            for n in names {
+                let child = path + "/" + n
+                var cst = stat()
+                if lstat(child, &cst) == 0, (cst.st_mode & S_IFMT) == S_IFDIR, cst.st_dev != st.st_dev {
+                    throw .failedPrecondition("refusing to remove \(child): a file system is mounted there")
+                }
+                try removeTree(child)
+            }
+            guard rmdir(path) == 0 || errno == ENOENT else { throw .system("rmdir", path) }
+        } else {
+            guard unlink(path) == 0 || errno == ENOENT else { throw .system("unlink", path) }
+        }
+    }
+}

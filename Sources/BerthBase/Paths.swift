@@ -1,0 +1,52 @@
+import Foundation
+
+/// Where berth keeps its data: `root` for persistent state (metadata.db, content, snapshots),
+/// `state` for what dies with a reboot (task bundles, shim sockets, the event journal).
+public struct BerthPaths: Sendable, Equatable {
+    public var root: String
+    public var state: String
+
+    public static let defaultRoot = "/var/lib/berth"
+    public static let defaultState = "/run/berth"
+
+    public init(root: String, state: String) {
+        self.root = Self.absolute(root)
+        self.state = Self.absolute(state)
+    }
+
+    /// Defaults overridden by BERTH_ROOT and BERTH_STATE.
+    public static func fromEnvironment(root: String? = nil, state: String? = nil) -> BerthPaths {
+        let env = ProcessInfo.processInfo.environment
+        return BerthPaths(root: root ?? env["BERTH_ROOT"] ?? defaultRoot,
+                          state: state ?? env["BERTH_STATE"] ?? defaultState)
+    }
+
+    public var metadataDB: String { root + "/metadata.db" }
+    public var contentDir: String { root + "/content" }
+    public var blobsDir: String { root + "/content/blobs/sha256" }
+    public var ingestDir: String { root + "/content/ingest" }
+    public func snapshotterDir(_ name: String) -> String { root + "/snapshots/" + name }
+    public var tasksDir: String { state + "/tasks" }
+    public var eventsDir: String { state + "/events" }
+    public var locksDir: String { state + "/locks" }
+
+    private static func absolute(_ p: String) -> String {
+        var p = p
+        if !p.hasPrefix("/") { p = FileManager.default.currentDirectoryPath + "/" + p }
+        return (p as NSString).standardizingPath
+    }
+}
+
+/// Namespace names as containerd validates them: a label-like identifier.
+public enum NamespaceName {
+    public static let `default` = "default"
+
+    public static func validate(_ name: String) throws(BerthError) {
+        let ok = !name.isEmpty && name.utf8.count <= 76 && name.utf8.allSatisfy { c in
+            (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c == 45 || c == 95 || c == 46
+        } && name.first!.isLetter
+        guard ok else {
+            throw .invalidArgument("invalid namespace name \(name.debugDescription): want letters, digits, '.', '_' or '-', starting with a letter")
+        }
+    }
+}

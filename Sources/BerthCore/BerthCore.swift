@@ -1,0 +1,34 @@
+@_exported import BerthBase
+@_exported import BerthContent
+@_exported import BerthEvents
+@_exported import BerthImages
+@_exported import BerthMetadata
+@_exported import BerthOCI
+@_exported import BerthRuntime
+@_exported import BerthSnapshots
+
+/// berth's public, embeddable API: one object per root, owning every core service.
+/// The CLI and the UI use nothing else.
+public final class BerthCore: Sendable {
+    public let paths: BerthPaths
+    public let metadata: MetadataStore
+    public let events: EventJournal
+    public let namespaces: NamespaceStore
+    public let content: ContentStore
+    public let snapshotters: Snapshotters
+    public let images: ImageService
+    public let runtime: Runtime
+
+    public init(paths: BerthPaths) throws(BerthError) {
+        self.paths = paths
+        try FileSystem.makeDirectories(paths.root, mode: 0o711)
+        try FileSystem.makeDirectories(paths.state, mode: 0o711)
+        metadata = try MetadataStore(path: paths.metadataDB)
+        events = EventJournal(directory: paths.eventsDir)
+        namespaces = NamespaceStore(db: metadata)
+        content = ContentStore(paths: paths, metadata: metadata)
+        snapshotters = Snapshotters(paths: paths, metadata: metadata)
+        images = ImageService(paths: paths, metadata: metadata, content: content, snapshotters: snapshotters, events: events)
+        runtime = Runtime(paths: paths, metadata: metadata, snapshotters: snapshotters, events: events)
+    }
+}

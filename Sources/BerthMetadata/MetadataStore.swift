@@ -1,0 +1,83 @@
+import BerthBase
+import Foundation
+import GRDB
+
+/// The metadata database: one SQLite file per root, in WAL mode, shared by every berth
+/// process on that root (CLIs, UIs, shims). Every mutation is one IMMEDIATE transaction,
+/// so two processes writing at once serialise on SQLite's lock instead of failing with
+/// SQLITE_BUSY_SNAPSHOT half-way through a read-then-write.
+public final class MetadataStore: Sendable {
+    public let path: String
+    private let pool: DatabasePool
+
+    public init(path: String) throws(BerthError) {
+        self.path = path
+        var config = Configuration()
+        config.busyMode = .timeout(30)
+        config.foreignKeysEnabled = true
+        config.label = "berth.metadata"
+        do {
+            try FileSystem.makeDirectories((path as NSString).deletingLastPathComponent, mode: 0o711)
+            pool = try DatabasePool(path: path, configuration: config)
+            try Schema.migrator.migrate(pool)
+        } catch let e as BerthError {
+            throw e
+        } catch {
+            throw BerthError(.unavailable, "open metadata database \(path): \(error)")
+        }
+    }
+
+    /// Runs `body` in one IMMEDIATE write transaction; it commits when `body` returns.
+    public func write<T: Sendable>(_ body: (Database) throws -> T) throws(BerthError) -> T {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    /// Runs `body` on a read-only snapshot of the database.
+    public func read<T: Sendable>(_ body: (Database) throws -> T) throws(BerthError) -> T {
+        do { return try pool.read(body) } catch { throw Self.map(error) }
+    }
+
+    static func map(_ error: any Error) -> BerthError {
+        if let e = error as? BerthError { return e }
+        if let e = error as? DatabaseError {
+            if e.resultCode == .SQLITE_CONSTRAINT {
+                return BerthError(.alreadyExists, "metadata constraint failed: \(e.message ?? "")")
+            }
+            if e.resultCode == .SQLITE_BUSY {
+                return BerthError(.unavailable, "metadata database is busy: \(e.message ?? "")")
+            }
+            return BerthError(.internal, "metadata database: \(e.message ?? e.description)")
+        }
+        return BerthError(.internal, "metadata database: \(error)")
+    }
+}
+
+/// Labels are stored as a JSON object in a TEXT column.
+public enum LabelsColumn {
+    public static func encode(_ labels: Labels) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: labels, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    public static func decode(_ text: String?) -> Labels {
+        guard let text, let data = text.data(using: .utf8),
+              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: String] else { return [:] }
+        return obj
+    }
+}
+
+/// Timestamps are stored as Unix seconds (REAL).
+public extension Date {
+    var unixSeconds: Double { timeIntervalSince1970 }
+}

@@ -1,0 +1,106 @@
+import BerthBase
+
+/// An image reference normalised as containerd (and Docker) do:
+/// `busybox` -> `docker.io/library/busybox:latest`, `x/y:1` -> `docker.io/x/y:1`.
+public struct Reference: Sendable, Hashable, CustomStringConvertible {
+    public var domain: String
+    public var path: String
+    public var tag: String?
+    public var digest: Digest?
+
+    public var name: String { "\(domain)/\(path)" }
+
+    public var description: String {
+        var s = name
+        if let tag { s += ":" + tag }
+        if let digest { s += "@" + digest.description }
+        return s
+    }
+
+    /// Parses and normalises `s`; adds `:latest` when there is neither tag nor digest.
+    public static func parse(_ s: String) throws(BerthError) -> Reference {
+        func bad(_ why: String) -> BerthError { .invalidArgument("invalid image reference \(s.debugDescription): \(why)") }
+        guard !s.isEmpty else { throw bad("empty") }
+        guard s.utf8.count <= 512 else { throw bad("too long") }
+        var rest = Substring(s)
+        var digest: Digest?
+        if let at = rest.firstIndex(of: "@") {
+            do { digest = try Digest(String(rest[rest.index(after: at)...])) } catch { throw bad("invalid digest") }
+            rest = rest[..<at]
+        }
+        var tag: String?
+        if let colon = rest.lastIndex(of: ":"), !rest[rest.index(after: colon)...].contains("/") {
+            let t = String(rest[rest.index(after: colon)...])
+            guard isValidTag(t) else { throw bad("invalid tag \(t.debugDescription)") }
+            tag = t
+            rest = rest[..<colon]
+        }
+        var domain = "docker.io"
+        var path = String(rest)
+        if let slash = rest.firstIndex(of: "/") {
+            let first = rest[..<slash]
+            if first.contains(".") || first.contains(":") || first == "localhost" || first.lowercased() != first {
+                domain = String(first)
+                path = String(rest[rest.index(after: slash)...])
+            }
+        }
+        if domain == "index.docker.io" { domain = "docker.io" }
+        if domain == "docker.io" && !path.contains("/") { path = "library/" + path }
+        guard isValidDomain(domain) else { throw bad("invalid domain \(domain.debugDescription)") }
+        guard isValidPath(path) else { throw bad("repository name must be lowercase letters, digits and separators") }
+        if tag == nil && digest == nil { tag = "latest" }
+        let r = Reference(domain: domain, path: path, tag: tag, digest: digest)
+        guard r.name.utf8.count <= 255 else { throw bad("repository name longer than 255 characters") }
+        return r
+    }
+
+    /// The normalised string form of `s`, the key images are stored under.
+    public static func normalize(_ s: String) throws(BerthError) -> String {
+        try parse(s).description
+    }
+
+    static func isValidTag(_ t: String) -> Bool {
+        let u = Array(t.utf8)
+        guard !u.isEmpty, u.count <= 128 else { return false }
+        func word(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c == 95 }
+        return word(u[0]) && u.dropFirst().allSatisfy { word($0) || $0 == 46 || $0 == 45 }
+    }
+
+    static func isValidDomain(_ d: String) -> Bool {
+        var host = Substring(d)
+        if let colon = d.lastIndex(of: ":"), !d.hasSuffix("]") {
+            let port = d[d.index(after: colon)...]
+            guard !port.isEmpty, port.allSatisfy(\.isNumber) else { return false }
+            host = d[..<colon]
+        }
+        guard !host.isEmpty else { return false }
+        if host.hasPrefix("[") { return host.hasSuffix("]") }
+        return host.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+            !label.isEmpty && label.first != "-" && label.last != "-" && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        }
+    }
+
+    /// Path components: lowercase alphanumerics joined by `.`, `_`, `__` or runs of `-`.
+    static func isValidPath(_ p: String) -> Bool {
+        let comps = p.split(separator: "/", omittingEmptySubsequences: false)
+        guard !comps.isEmpty else { return false }
+        for c in comps {
+            let u = Array(c.utf8)
+            guard !u.isEmpty else { return false }
+            func alnum(_ x: UInt8) -> Bool { (x >= 97 && x <= 122) || (x >= 48 && x <= 57) }
+            guard alnum(u.first!), alnum(u.last!) else { return false }
+            var i = 0
+            while i < u.count {
+                if alnum(u[i]) { i += 1; continue }
+                // a separator run
+                var j = i
+                while j < u.count && !alnum(u[j]) { j += 1 }
+                let sep = String(decoding: u[i..<j], as: UTF8.self)
+                let ok = sep == "." || sep == "_" || sep == "__" || sep.allSatisfy { $0 == "-" }
+                guard ok else { return false }
+                i = j
+            }
+        }
+        return true
+    }
+}

@@ -1,0 +1,8 @@
+import ArgumentParser
+import BerthCore
+
+struct LeasesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "leases", abstract: "Manage leases.",
+        subcommands: [])
+}

@@ -1,0 +1,8 @@
+import ArgumentParser
+import BerthCore
+
+struct SnapshotsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "snapshots", abstract: "Manage snapshots.",
+        subcommands: [])
+}

@@ -1,0 +1,8 @@
+import ArgumentParser
+import BerthCore
+
+struct TasksCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tasks", abstract: "Manage tasks.",
+        subcommands: [])
+}
