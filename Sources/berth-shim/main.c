@@ -1,8 +1,285 @@
-/* berth-shim: supervises one task. */
+/* berth-shim <bundle>: supervises one task. Start-up: re-exec from a sealed copy, read
+ * shim.conf, detach, create the container's init, report readiness on fd 3, then serve. */
+#include "shim.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+struct shim S;
+static int ready_fd = -1;
+
+static void report(const char *line) {
+    if (ready_fd < 0) return;
+    write_all(ready_fd, line, strlen(line));
+    close(ready_fd);
+    ready_fd = -1;
+}
+
+static void __attribute__((noreturn)) fail_start(int code, const char *msg) {
+    char line[1200];
+    snprintf(line, sizeof line, "error %d %s\n", code, msg);
+    for (char *p = line; p[1]; p++)
+        if (*p == '\n') *p = ' ';
+    report(line);
+    _exit(code ? code : 1);
+}
+
+/* CVE-2019-5736: a process in the container could open /proc/<pid>/exe of a shim child
+ * (during exec, before it execs) and write through it into the host's binary. Running from a
+ * sealed memfd copy makes that inode immutable. */
+static void reexec_sealed(char **argv) {
+    int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (self < 0) fail_start(1, "open /proc/self/exe failed");
+    int seals = fcntl(self, F_GET_SEALS);
+    if (seals >= 0 && (seals & F_SEAL_WRITE)) {
+        close(self);
+        return;
+    }
+    int mfd = memfd_create("berth-shim", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+    if (mfd < 0 && errno == EINVAL) mfd = memfd_create("berth-shim", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    struct stat st;
+    if (mfd < 0 || fstat(self, &st) < 0) fail_start(1, "memfd_create for the sealed shim copy failed");
+    off_t off = 0;
+    while (off < st.st_size) {
+        ssize_t n = sendfile(mfd, self, &off, (size_t)(st.st_size - off));
+        if (n <= 0) fail_start(1, "copy of the shim binary into a memfd failed");
+    }
+    if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+        fail_start(1, "sealing the shim memfd failed");
+    close(self);
+    extern char **environ;
+    fexecve(mfd, argv, environ);
+    fail_start(1, "fexecve of the sealed shim copy failed");
+}
+
+int parse_clone_flags(const struct conf *c) {
+    static const struct { const char *name; int flag; } ns[] = {
+        {"pid", CLONE_NEWPID}, {"mount", CLONE_NEWNS}, {"uts", CLONE_NEWUTS},
+        {"ipc", CLONE_NEWIPC}, {"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP},
+    };
+    int flags = 0;
+    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
+        if (conf_has_ns(c, ns[i].name)) flags |= ns[i].flag;
+    return flags;
+}
+
+/* Pty (master kept, slave for the child) or three pipes. Shim ends are non-blocking. */
+int open_stdio(int terminal, int *master, int *in_w, int *out_r, int *err_r, int child[3], int *tty,
+               char *tty_path, size_t tty_len) {
+    *master = *in_w = *out_r = *err_r = *tty = -1;
+    if (terminal) {
+        int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, tty_path, tty_len) != 0) {
+            if (m >= 0) close(m);
+            return -1;
+        }
+        int sl = open(tty_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (sl < 0) {
+            close(m);
+            return -1;
+        }
+        struct winsize ws = {.ws_row = 24, .ws_col = 80};
+        ioctl(m, TIOCSWINSZ, &ws);
+        set_nonblock(m);
+        *master = m;
+        *tty = sl;
+        child[0] = child[1] = child[2] = sl;
+        return 0;
+    }
+    int in[2], out[2], er[2];
+    if (pipe2(in, O_CLOEXEC) < 0) return -1;
+    if (pipe2(out, O_CLOEXEC) < 0) {
+        close(in[0]), close(in[1]);
+        return -1;
+    }
+    if (pipe2(er, O_CLOEXEC) < 0) {
+        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+        return -1;
+    }
+    set_nonblock(in[1]);
+    set_nonblock(out[0]);
+    set_nonblock(er[0]);
+    *in_w = in[1];
+    *out_r = out[0];
+    *err_r = er[0];
+    child[0] = in[0];
+    child[1] = out[1];
+    child[2] = er[1];
+    tty_path[0] = '\0';
+    return 0;
+}
+
+static void create_init(void) {
+    int child[3], tty;
+    char tty_path[64];
+    if (open_stdio(S.conf.terminal, &S.master, &S.in_w, &S.out_r, &S.err_r, child, &tty, tty_path, sizeof tty_path) < 0) {
+        char m[256];
+        snprintf(m, sizeof m, "allocate %s: %s", S.conf.terminal ? "pty" : "pipes", strerror(errno));
+        fail_start(1, m);
+    }
+    int sync[2], errp[2];
+    if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) fail_start(1, "pipe failed");
+    struct spawn sp = {
+        .proc = &S.conf, .task = &S.conf, .is_init = 1, .stdio = {child[0], child[1], child[2]},
+        .tty = tty, .tty_path = tty >= 0 ? tty_path : NULL, .sync_fd = sync[0], .err_fd = errp[1],
+    };
+    /* Raw clone with a NULL stack forks; CLONE_NEWPID makes the child pid 1 of its namespace. */
+    pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)parse_clone_flags(&S.conf) | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (pid < 0) {
+        char m[256];
+        snprintf(m, sizeof m, "clone: %s", strerror(errno));
+        fail_start(1, m);
+    }
+    if (pid == 0) {
+        close(sync[1]);
+        close(errp[0]);
+        child_init(&sp);
+    }
+    S.init = pid;
+    close(sync[0]);
+    close(errp[1]);
+    for (int i = 0; i < 3; i++)
+        if (i == 0 || child[i] != child[i - 1]) close(child[i]);
+    char pidbuf[32];
+    int pl = snprintf(pidbuf, sizeof pidbuf, "%d", pid);
+    for (size_t i = 0; i < S.conf.cgprocs.n; i++) {
+        if (write_file_at(AT_FDCWD, S.conf.cgprocs.v[i], pidbuf, (size_t)pl) < 0) {
+            char m[1200];
+            snprintf(m, sizeof m, "join cgroup %s: %s", S.conf.cgprocs.v[i], strerror(errno));
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            fail_start(1, m);
+        }
+    }
+    if (write_all(sync[1], "g", 1) < 0) fail_start(1, "release init failed");
+    close(sync[1]);
+    char msg[1100];
+    int code = 1;
+    if (read_child_error(errp[0], msg, sizeof msg, &code) < 0) {
+        waitpid(pid, NULL, 0);
+        fail_start(code, msg);
+    }
+    close(errp[0]);
+}
+
+static void write_pid_files(void) {
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%d\n", getpid());
+    if (write_file_atomic(S.bundle, "shim.pid", buf, (size_t)n) < 0) fail_start(1, "write shim.pid failed");
+    n = snprintf(buf, sizeof buf, "%d\n", S.init);
+    if (write_file_atomic(S.bundle, "init.pid", buf, (size_t)n) < 0) fail_start(1, "write init.pid failed");
+}
+
+/* bind() through /proc/self/fd/<bundle> so a long bundle path cannot overflow sun_path. */
+static void open_socket(void) {
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/shim.sock", S.bundle);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) fail_start(1, "socket failed");
+    unlinkat(S.bundle, "shim.sock", 0);
+    mode_t old = umask(077);
+    int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    umask(old);
+    if (rc < 0 || listen(fd, 64) < 0) {
+        char m[256];
+        snprintf(m, sizeof m, "bind shim.sock: %s", strerror(errno));
+        fail_start(1, m);
+    }
+    S.listen_fd = fd;
+}
+
+static void daemonize(void) {
+    pid_t p = fork();
+    if (p < 0) fail_start(1, "fork failed");
+    if (p > 0) {
+        /* The starter reaps us at once; the shim lives on in a new session. */
+        int st;
+        waitpid(p, &st, 0);
+        _exit(0);
+    }
+    setsid();
+    p = fork();
+    if (p < 0) fail_start(1, "fork failed");
+    if (p > 0) _exit(0);
+}
 
 int main(int argc, char **argv) {
-    (void)argc; (void)argv;
-    fprintf(stderr, "berth-shim: not started by berth\n");
-    return 2;
+    if (fcntl(3, F_GETFD) >= 0) ready_fd = 3;
+    if (argc != 2 || argv[1][0] != '/') {
+        fprintf(stderr, "usage: berth-shim <absolute bundle dir>\n");
+        fail_start(2, "usage: berth-shim <absolute bundle dir>");
+    }
+    reexec_sealed(argv);
+    /* Nothing inherited survives but the readiness fd (and 0-2, replaced after detaching). */
+    syscall(SYS_close_range, ready_fd == 3 ? 4U : 3U, ~0U, 0);
+    if (ready_fd == 3) fcntl(3, F_SETFD, FD_CLOEXEC);
+    S.bundle = open(argv[1], O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (S.bundle >= 0 && S.bundle < 3) { /* keep it clear of 0-2, which become /dev/null */
+        int b = fcntl(S.bundle, F_DUPFD_CLOEXEC, 4);
+        close(S.bundle);
+        S.bundle = b;
+    }
+    if (S.bundle < 0) {
+        char m[1200];
+        snprintf(m, sizeof m, "open bundle %s: %s", argv[1], strerror(errno));
+        fail_start(1, m);
+    }
+    size_t len = 0;
+    char *buf = read_whole_file_at(S.bundle, "shim.conf", &len);
+    char err[1200];
+    if (!buf) {
+        snprintf(err, sizeof err, "read %s/shim.conf: %s", argv[1], strerror(errno));
+        fail_start(1, err);
+    }
+    if (conf_parse(buf, len, &S.conf, err, sizeof err) < 0) fail_start(1, err);
+    if (!S.conf.rootfs || S.conf.rootfs[0] != '/') fail_start(1, "shim.conf: rootfs missing or not absolute");
+
+    daemonize();
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    if (chdir("/") < 0) fail_start(1, "chdir / failed");
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int i = 0; i < 3; i++) dup2(null, i);
+    if (null > 2) close(null);
+
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    S.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (S.sig_fd < 0) fail_start(1, "signalfd failed");
+    S.log_fd = openat(S.bundle, "output.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (S.log_fd < 0) fail_start(1, "create output.log failed");
+
+    create_init();
+    write_pid_files();
+    open_socket();
+    char line[64];
+    snprintf(line, sizeof line, "ok %d\n", S.init);
+    report(line);
+    serve();
 }

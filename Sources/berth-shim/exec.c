@@ -1,0 +1,135 @@
+/* The shim's side of `exec`: a new process in the running task's namespaces and cgroup,
+ * with its own stdio and the same security setup as an init. */
+#include "shim.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const struct { const char *name; int flag; } ns_order[] = {
+    /* mnt last: once in the container's mount namespace host paths are gone. */
+    {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
+    {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS},
+};
+
+static const char *conf_ns_name(const char *ns) { return strcmp(ns, "mnt") ? ns : "mount"; }
+
+/* First child: joins the cgroups and namespaces, forks the process proper (so it is inside
+ * the pid namespace), reports its pid and leaves; the shim adopts it as subreaper. */
+static void __attribute__((noreturn)) exec_helper(struct spawn *sp, const int *nsfd, int pid_w) {
+    char pid[32];
+    int pl = snprintf(pid, sizeof pid, "%d", getpid());
+    for (size_t i = 0; i < S.conf.cgprocs.n; i++)
+        if (write_file_at(AT_FDCWD, S.conf.cgprocs.v[i], pid, (size_t)pl) < 0)
+            child_fail(sp, 1, "join cgroup %s: %s", S.conf.cgprocs.v[i], strerror(errno));
+    for (size_t i = 0; i < sizeof ns_order / sizeof ns_order[0]; i++)
+        if (nsfd[i] >= 0 && setns(nsfd[i], ns_order[i].flag) < 0)
+            child_fail(sp, 1, "join %s namespace: %s", ns_order[i].name, strerror(errno));
+    pid_t p = fork();
+    if (p < 0) child_fail(sp, 1, "fork: %s", strerror(errno));
+    if (p == 0) {
+        close(pid_w);
+        child_exec_process(sp);
+    }
+    write_all(pid_w, &p, sizeof p);
+    _exit(0);
+}
+
+struct execproc *start_exec(struct client *cl, char *payload, size_t len, char *err, size_t errlen) {
+    char *buf = malloc(len + 1);
+    if (!buf) {
+        snprintf(err, errlen, "exec: out of memory");
+        return NULL;
+    }
+    memcpy(buf, payload, len);
+    struct conf c;
+    if (conf_parse(buf, len, &c, err, errlen) < 0) {
+        conf_free(&c);
+        return NULL;
+    }
+    struct execproc *e = calloc(1, sizeof *e);
+    int nsfd[6] = {-1, -1, -1, -1, -1, -1}, child[3] = {-1, -1, -1}, tty = -1, pidp[2] = {-1, -1}, errp[2] = {-1, -1};
+    char tty_path[64];
+    size_t idlen = c.exec_id ? strlen(c.exec_id) : 0;
+    if (e) e->master = e->in_w = e->out_r = e->err_r = -1;
+    if (!e || idlen == 0 || idlen > 255) {
+        snprintf(err, errlen, "exec: %s", e ? "exec-id missing or longer than 255 bytes" : "out of memory");
+        goto fail;
+    }
+    for (struct execproc *o = S.execs; o; o = o->next)
+        if (o->idlen == idlen && !memcmp(o->id + 1, c.exec_id, idlen)) {
+            snprintf(err, errlen, "exec: id %s is already running", c.exec_id);
+            goto fail;
+        }
+    e->id[0] = (char)idlen;
+    memcpy(e->id + 1, c.exec_id, idlen);
+    e->idlen = idlen;
+    e->owner = cl;
+    if (open_stdio(c.terminal, &e->master, &e->in_w, &e->out_r, &e->err_r, child, &tty, tty_path, sizeof tty_path) < 0) {
+        snprintf(err, errlen, "exec: allocate stdio: %s", strerror(errno));
+        goto fail;
+    }
+    for (size_t i = 0; i < 6; i++) {
+        if (!conf_has_ns(&S.conf, conf_ns_name(ns_order[i].name))) continue;
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/%s", S.init, ns_order[i].name);
+        if ((nsfd[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+            snprintf(err, errlen, "exec: open %s: %s", path, strerror(errno));
+            goto fail;
+        }
+    }
+    if (pipe2(pidp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "exec: pipe: %s", strerror(errno));
+        goto fail;
+    }
+    struct spawn sp = {
+        .proc = &c, .task = &S.conf, .stdio = {child[0], child[1], child[2]}, .tty = tty,
+        .sync_fd = -1, .err_fd = errp[1],
+    };
+    pid_t helper = fork();
+    if (helper < 0) {
+        snprintf(err, errlen, "exec: fork: %s", strerror(errno));
+        goto fail;
+    }
+    if (helper == 0) {
+        close(pidp[0]);
+        close(errp[0]);
+        exec_helper(&sp, nsfd, pidp[1]);
+    }
+    close(pidp[1]), pidp[1] = -1;
+    close(errp[1]), errp[1] = -1;
+    pid_t pid = 0;
+    ssize_t got = read_full(pidp[0], &pid, sizeof pid);
+    waitpid(helper, NULL, 0);
+    int code = 1;
+    if (read_child_error(errp[0], err, errlen, &code) < 0) goto fail;
+    if (got != sizeof pid) {
+        snprintf(err, errlen, "exec: helper failed");
+        goto fail;
+    }
+    e->pid = pid;
+    e->next = S.execs;
+    S.execs = e;
+    e = NULL;
+fail:
+    for (int i = 0; i < 6; i++)
+        if (nsfd[i] >= 0) close(nsfd[i]);
+    for (int i = 0; i < 3; i++)
+        if (child[i] >= 0 && (i == 0 || child[i] != child[i - 1])) close(child[i]);
+    int fds[] = {pidp[0], pidp[1], errp[0], errp[1]};
+    for (int i = 0; i < 4; i++)
+        if (fds[i] >= 0) close(fds[i]);
+    conf_free(&c);
+    if (e) {
+        int own[] = {e->master, e->in_w, e->out_r, e->err_r};
+        for (int i = 0; i < 4; i++)
+            if (own[i] >= 0) close(own[i]);
+        free(e);
+        return NULL;
+    }
+    return S.execs;
+}

@@ -1,0 +1,159 @@
+/* The child side of a new init or exec'd process: runs in a freshly forked copy of the
+ * single-threaded shim, reports any failure over a CLOEXEC pipe, ends in execve. */
+#include "shim.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+void child_fail(const struct spawn *s, int code, const char *fmt, ...) {
+    char msg[1024];
+    int n = snprintf(msg, sizeof msg, "%d\t", code);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+    va_end(ap);
+    write_all(s->err_fd, msg, strlen(msg));
+    _exit(code);
+}
+
+/* The shim blocks and ignores signals; a container process starts with the defaults. */
+static void reset_signals(void) {
+    struct sigaction sa = {.sa_handler = SIG_DFL};
+    for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &sa, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void loopback_up(const struct spawn *s) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) child_fail(s, 1, "loopback socket: %s", strerror(errno));
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) child_fail(s, 1, "get lo flags: %s", strerror(errno));
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) child_fail(s, 1, "bring lo up: %s", strerror(errno));
+    close(fd);
+}
+
+/* Stdio and terminal: a new session, the pty slave as controlling terminal, fds 0-2. */
+static void setup_stdio(const struct spawn *s) {
+    if (setsid() < 0) child_fail(s, 1, "setsid: %s", strerror(errno));
+    if (s->tty >= 0 && ioctl(s->tty, TIOCSCTTY, 0) < 0)
+        child_fail(s, 1, "set controlling terminal: %s", strerror(errno));
+    /* Move the sources out of 0-2 first so one dup2 cannot clobber another's source. */
+    int src[3];
+    for (int i = 0; i < 3; i++) {
+        src[i] = fcntl(s->stdio[i], F_DUPFD_CLOEXEC, 3);
+        if (src[i] < 0) child_fail(s, 1, "dup stdio: %s", strerror(errno));
+    }
+    for (int i = 0; i < 3; i++)
+        if (dup2(src[i], i) < 0) child_fail(s, 1, "dup2 stdio: %s", strerror(errno));
+}
+
+/* CVE-2024-21626: the working directory must resolve inside the container's root. */
+static void enter_cwd(const struct spawn *s) {
+    const char *cwd = s->proc->cwd;
+    if (chdir(cwd) < 0) {
+        if (errno == ENOENT) child_fail(s, 1, "chdir to cwd (\"%s\") set in config.json failed: no such file or directory", cwd);
+        child_fail(s, 1, "chdir %s: %s", cwd, strerror(errno));
+    }
+    char buf[4096];
+    if (!getcwd(buf, sizeof buf) || buf[0] != '/')
+        child_fail(s, 1, "current working directory %s is outside of the container's root", cwd);
+}
+
+static const char *env_path(const struct conf *c) {
+    for (size_t i = 0; i < c->env.n; i++)
+        if (!strncmp(c->env.v[i], "PATH=", 5)) return c->env.v[i] + 5;
+    return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+}
+
+static int exec_code(int err) {
+    return (err == ENOENT || err == ENOTDIR) ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC;
+}
+
+/* strerror text in the lower-case style of Docker's messages. */
+static const char *lower_strerror(int err, char *buf, size_t len) {
+    snprintf(buf, len, "%s", strerror(err));
+    if (buf[0] >= 'A' && buf[0] <= 'Z') buf[0] = (char)(buf[0] - 'A' + 'a');
+    return buf;
+}
+
+static void __attribute__((noreturn)) do_exec(const struct spawn *s) {
+    char *const *argv = (char *const *)s->proc->args.v;
+    char *empty[] = {NULL};
+    char *const *envp = s->proc->env.n ? (char *const *)s->proc->env.v : empty;
+    const char *file = argv[0];
+    char eb[128];
+    if (strchr(file, '/')) {
+        execve(file, argv, envp);
+        int e = errno;
+        child_fail(s, exec_code(e), "exec: %s: %s", file, lower_strerror(e, eb, sizeof eb));
+    }
+    const char *p = env_path(s->proc);
+    int saw_eacces = 0;
+    char full[4096];
+    while (*p) {
+        const char *colon = strchr(p, ':');
+        size_t dl = colon ? (size_t)(colon - p) : strlen(p);
+        if (dl == 0) snprintf(full, sizeof full, "%s", file);
+        else snprintf(full, sizeof full, "%.*s/%s", (int)dl, p, file);
+        execve(full, argv, envp);
+        if (errno == EACCES) saw_eacces = 1;
+        else if (errno != ENOENT && errno != ENOTDIR) {
+            int e = errno;
+            child_fail(s, exec_code(e), "exec: %s: %s", full, lower_strerror(e, eb, sizeof eb));
+        }
+        p += dl;
+        if (*p == ':') p++;
+    }
+    if (saw_eacces) child_fail(s, EXIT_CANNOT_EXEC, "exec: %s: permission denied", file);
+    child_fail(s, EXIT_NOT_FOUND, "exec: %s: executable file not found in $PATH", file);
+}
+
+/* Everything after the filesystem is in place, shared by the init and exec'd processes. */
+static void __attribute__((noreturn)) finish(const struct spawn *s) {
+    setup_stdio(s);
+    enter_cwd(s);
+    /* No host fd may reach the container: everything above 2 closes on exec (the error pipe
+     * must stay open until then). */
+    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        child_fail(s, 1, "close_range: %s", strerror(errno));
+    apply_rlimits(s);
+    apply_security(s);
+    do_exec(s);
+}
+
+void child_init(const struct spawn *s) {
+    reset_signals();
+    char go;
+    ssize_t r;
+    do r = read(s->sync_fd, &go, 1);
+    while (r < 0 && errno == EINTR);
+    if (r != 1) _exit(1); /* the shim gave up on us */
+    close(s->sync_fd);
+    const struct conf *t = s->task;
+    if (conf_has_ns(t, "net")) loopback_up(s);
+    setup_rootfs(s);
+    if (t->hostname && t->hostname[0] && conf_has_ns(t, "uts") &&
+        sethostname(t->hostname, strlen(t->hostname)) < 0)
+        child_fail(s, 1, "sethostname %s: %s", t->hostname, strerror(errno));
+    finish(s);
+}
+
+void child_exec_process(const struct spawn *s) {
+    reset_signals();
+    finish(s);
+}

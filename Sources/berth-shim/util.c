@@ -1,0 +1,146 @@
+/* Small I/O helpers. */
+#include "shim.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+ssize_t write_all(int fd, const void *p, size_t n) {
+    const char *c = p;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(fd, c + done, n - done);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    return (ssize_t)done;
+}
+
+ssize_t read_full(int fd, void *p, size_t n) {
+    char *c = p;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = read(fd, c + done, n - done);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (r == 0) break;
+        done += (size_t)r;
+    }
+    return (ssize_t)done;
+}
+
+int write_file_at(int dirfd, const char *name, const char *data, size_t len) {
+    int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return -1;
+    int rc = write_all(fd, data, len) < 0 ? -1 : 0;
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+/* temp + rename so readers never see a half-written file. */
+int write_file_atomic(int dirfd, const char *name, const char *data, size_t len) {
+    char tmp[256];
+    snprintf(tmp, sizeof tmp, ".%s.tmp", name);
+    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) return -1;
+    if (write_all(fd, data, len) < 0) {
+        int saved = errno;
+        close(fd);
+        unlinkat(dirfd, tmp, 0);
+        errno = saved;
+        return -1;
+    }
+    close(fd);
+    return renameat(dirfd, tmp, dirfd, name);
+}
+
+int set_nonblock(int fd) {
+    int fl = fcntl(fd, F_GETFL);
+    return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+char *read_whole_file_at(int dirfd, const char *name, size_t *len) {
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    struct stat st;
+    char *buf = NULL;
+    if (fstat(fd, &st) == 0 && st.st_size < (64 << 20)) {
+        buf = malloc((size_t)st.st_size + 1);
+        ssize_t r = buf ? read_full(fd, buf, (size_t)st.st_size) : -1;
+        if (r < 0) {
+            free(buf);
+            buf = NULL;
+        } else {
+            buf[r] = '\0';
+            *len = (size_t)r;
+        }
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return buf;
+}
+
+void rfc3339(const struct timespec *ts, char *out, size_t outlen) {
+    struct tm tm;
+    gmtime_r(&ts->tv_sec, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, outlen, "%s.%09ldZ", base, ts->tv_nsec);
+}
+
+int outq_push(struct outq *q, const void *p, size_t n) {
+    if (q->len + n > q->cap) {
+        size_t cap = q->cap ? q->cap : 4096;
+        while (cap < q->len + n) cap *= 2;
+        unsigned char *d = realloc(q->d, cap);
+        if (!d) return -1;
+        q->d = d;
+        q->cap = cap;
+    }
+    memcpy(q->d + q->len, p, n);
+    q->len += n;
+    return 0;
+}
+
+/* Consume n bytes from the front; give memory back once the queue drains. */
+void outq_drop(struct outq *q, size_t n) {
+    memmove(q->d, q->d + n, q->len - n);
+    q->len -= n;
+    if (q->len == 0 && q->cap > 65536) outq_free(q);
+}
+
+void outq_free(struct outq *q) {
+    free(q->d);
+    q->d = NULL;
+    q->len = q->cap = 0;
+}
+
+/* Reads "<code>\t<message>" from a child's error pipe; 0 when it exec'd (EOF). */
+int read_child_error(int fd, char *msg, size_t len, int *code) {
+    char buf[1100];
+    ssize_t n = read_full(fd, buf, sizeof buf - 1);
+    if (n <= 0) return 0;
+    buf[n] = '\0';
+    char *tab = strchr(buf, '\t');
+    *code = atoi(buf);
+    snprintf(msg, len, "%s", tab ? tab + 1 : buf);
+    return -1;
+}
+
+long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
