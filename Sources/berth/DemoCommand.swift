@@ -2,10 +2,15 @@ import ArgumentParser
 import BerthCore
 
 struct DemoCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Create the demo images from the host's busybox.")
+    static let configuration = CommandConfiguration(
+        commandName: "demo", abstract: "Create the demo image localhost/busybox:latest from the host's static busybox.")
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        throw BerthError.unavailable("demo is not implemented yet")
+        if let image = try global.core().createDemoImage(namespace: global.ns) {
+            print("created \(image.name) \(image.target.digest)")
+        } else {
+            print("\(ImageService.demoImageName) already exists")
+        }
     }
 }

@@ -4,8 +4,16 @@ import BerthCore
 struct GCCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "gc", abstract: "Remove unreferenced content and snapshots.")
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: FormatOption
 
     func run() throws {
-        throw BerthError.unavailable("gc is not implemented yet")
+        let r = try global.core().garbageCollect()
+        if output.format == .json { return try CLI.printJSON(r) }
+        for l in r.leases { print("lease \(l) (expired)") }
+        for c in r.content { print("content \(c)") }
+        for b in r.blobs { print("blob \(b)") }
+        for s in r.snapshots { print("snapshot \(s.namespace) \(s.snapshotter) \(s.key)") }
+        for i in r.ingests { print("ingest \(i)") }
+        if r.isEmpty { print("nothing to remove") }
     }
 }
