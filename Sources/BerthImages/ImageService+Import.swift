@@ -100,7 +100,8 @@ extension ImageService {
             do throws(BerthError) {
                 scan.blobs[entry.path] = try ingestEntry(namespace: namespace, reader: reader, entry: entry, lease: lease, report: { report() })
             } catch {
-                throw BerthError(error.code, "\(name): \(entry.path): \(error.message)")
+                let detail = error.message.hasPrefix(name + ": ") ? String(error.message.dropFirst(name.count + 2)) : error.message
+                throw BerthError(error.code, "\(name): \(entry.path): \(detail)")
             }
             report()
         }

@@ -1,0 +1,96 @@
+import BerthCore
+@testable import BerthImages
+import BerthTestSupport
+import Foundation
+import Testing
+
+/// containerd's GC semantics through BerthCore: roots, labels, leases, expiry.
+@Suite struct GarbageCollectionTests {
+    func put(_ core: BerthCore, _ ns: String, _ text: String, lease: String? = nil, labels: Labels = [:]) throws -> Digest {
+        let w = try core.content.writer(namespace: ns, ref: "t-\(text)", lease: lease)
+        try w.write(Array(text.utf8))
+        return try w.commit(labels: labels).digest
+    }
+
+    func onDisk(_ core: BerthCore, _ d: Digest) -> Bool { FileSystem.exists(core.content.blobPath(d)) }
+
+    @Test func unreferencedContentIsCollectedAndRootsAreKept() throws {
+        let tmp = try TempRoot("gc"); defer { tmp.cleanup() }
+        let core = try tmp.core()
+        let loose = try put(core, "default", "loose")
+        let rooted = try put(core, "default", "rooted", labels: [GCLabel.gcRoot: "yes"])
+        let child = try put(core, "default", "child")
+        let parent = try put(core, "default", "parent", labels: [GCLabel.contentPrefix + "l.0": child.description])
+        try core.metadata.write { db in
+            try ImageRecords.put(db, ImageRecord(namespace: "default", name: "localhost/p:1", mediaType: MediaType.ociManifest,
+                                                 digest: parent, size: 6))
+        }
+        let report = try core.garbageCollect()
+        #expect(report.blobs == [loose])
+        #expect(!onDisk(core, loose))
+        for d in [rooted, child, parent] { #expect(onDisk(core, d)) }
+
+        // Removing the image takes its manifest and, through the label, its layer.
+        let (removed, gc) = try core.removeImages(namespace: "default", ["localhost/p:1"])
+        #expect(removed == ["localhost/p:1"])
+        #expect(Set(gc.blobs) == [parent, child])
+        #expect(onDisk(core, rooted))
+    }
+
+    @Test func leasesProtectUntilRemovedOrExpired() throws {
+        let tmp = try TempRoot("gc"); defer { tmp.cleanup() }
+        let core = try tmp.core()
+        let lease = try core.leases.create(namespace: "default", id: "work")
+        let held = try put(core, "default", "held", lease: lease.id)
+        #expect(try core.leases.resources(namespace: "default", id: "work") == [LeaseResource(kind: "content", id: held.description)])
+        try core.garbageCollect()
+        #expect(onDisk(core, held))
+        let gc = try core.removeLeases(namespace: "default", ["work"])
+        #expect(gc.blobs == [held])
+
+        let short = try core.leases.create(namespace: "default", expiresIn: 0.05)
+        let brief = try put(core, "default", "brief", lease: short.id)
+        #expect(Command.waitUntil(timeout: 5) { Date() > short.expiresAt! })
+        let r = try core.garbageCollect()
+        #expect(r.leases == ["default/\(short.id)"])
+        #expect(!onDisk(core, brief))
+    }
+
+    @Test func sharedBlobSurvivesWhileAnotherNamespaceReferencesIt() throws {
+        let tmp = try TempRoot("gc"); defer { tmp.cleanup() }
+        let core = try tmp.core()
+        let a = try put(core, "a", "same")
+        _ = try put(core, "b", "same", labels: [GCLabel.gcRoot: "1"])
+        let r = try core.garbageCollect()
+        #expect(r.content == ["a \(a)"])
+        #expect(r.blobs.isEmpty)
+        #expect(onDisk(core, a))
+    }
+
+    @Test func snapshotsFollowLabelsAndParents() throws {
+        let tmp = try TempRoot("gc"); defer { tmp.cleanup() }
+        let core = try tmp.core()
+        let now = Date().timeIntervalSince1970
+        try core.metadata.write { db in
+            try NamespaceStore.ensure(db, "default")
+            for (key, id, parent) in [("base", 1, nil), ("top", 2, "base"), ("stray", 3, nil)] as [(String, Int, String?)] {
+                try db.execute(sql: """
+                    INSERT INTO snapshots(namespace, snapshotter, key, backend_id, kind, parent, labels, created_at, updated_at)
+                    VALUES ('default', 'native', ?, ?, 'committed', ?, '{}', ?, ?)
+                    """, arguments: [key, id, parent, now, now])
+            }
+        }
+        for id in 1...3 { try FileSystem.makeDirectories(tmp.paths.snapshotterDir("native") + "/\(id)/fs") }
+        _ = try put(core, "default", "layer", labels: [GCLabel.snapshotPrefix + "native": "top", GCLabel.gcRoot: "x"])
+        let r = try core.garbageCollect()
+        #expect(r.snapshots.map(\.key) == ["stray"])
+        #expect(!FileSystem.exists(tmp.paths.snapshotterDir("native") + "/3"))
+        #expect(FileSystem.exists(tmp.paths.snapshotterDir("native") + "/1"))
+    }
+
+    @Test func dockerLayerCompressionFromMagic() {
+        #expect(ImageService.dockerLayerType([0x1f, 0x8b, 8]) == MediaType.dockerLayerGzip)
+        #expect(ImageService.dockerLayerType([0x28, 0xb5, 0x2f, 0xfd]) == MediaType.dockerLayerZstd)
+        #expect(ImageService.dockerLayerType(Array("bin/".utf8)) == MediaType.dockerLayer)
+    }
+}
