@@ -49,7 +49,7 @@ let package = Package(
         ]),
 
         // Front ends.
-        .target(name: "BerthUI", dependencies: ["BerthCore", "CNcurses", "CVterm"]),
+        .target(name: "BerthUI", dependencies: ["BerthCore", "CNcurses", "CVterm", "CBerthSys"]),
         .executableTarget(name: "berth", dependencies: [
             "BerthCore", "BerthUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
