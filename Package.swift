@@ -36,7 +36,9 @@ let package = Package(
         ]),
         .target(name: "BerthEvents", dependencies: ["BerthBase", "CBerthSys"]),
         .target(name: "BerthContent", dependencies: ["BerthBase", "BerthOCI", "BerthMetadata"]),
-        .target(name: "BerthSnapshots", dependencies: ["BerthBase", "BerthMetadata", "CBerthSys", "CArchive"]),
+        .target(name: "BerthSnapshots", dependencies: [
+            "BerthBase", "BerthMetadata", "CBerthSys", "CArchive", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .target(name: "BerthImages", dependencies: [
             "BerthBase", "BerthOCI", "BerthMetadata", "BerthContent", "BerthSnapshots", "BerthEvents", "CArchive",
         ]),

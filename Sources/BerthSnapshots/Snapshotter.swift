@@ -1,14 +1,58 @@
 import BerthBase
-import BerthMetadata
+import Foundation
 
-/// The snapshotters of one root, by name (`overlayfs`, the default, and `native`).
-public final class Snapshotters: Sendable {
-    public let paths: BerthPaths
-    public let metadata: MetadataStore
-    public static let defaultName = "overlayfs"
+/// containerd's snapshot kinds: one key space holds all three.
+public enum SnapshotKind: String, Codable, Sendable, CaseIterable {
+    /// Writable, made by prepare; becomes committed by commit.
+    case active
+    /// Read-only, made by view; never a parent.
+    case view
+    /// Immutable; the only kind that can be a parent.
+    case committed
+}
 
-    public init(paths: BerthPaths, metadata: MetadataStore) {
-        self.paths = paths
-        self.metadata = metadata
+/// What stat and walk report about a snapshot.
+public struct SnapshotInfo: Codable, Sendable, Equatable {
+    public var snapshotter: String
+    public var name: String
+    public var parent: String?
+    public var kind: SnapshotKind
+    public var labels: Labels
+    public var createdAt: Date
+    public var updatedAt: Date
+    /// The directory number under `<root>/snapshots/<snapshotter>/`.
+    public var backendID: Int64
+}
+
+/// Disk use of one snapshot's own directory (not its parents'), like containerd's Usage.
+public struct SnapshotUsage: Codable, Sendable, Equatable {
+    public var size: Int64
+    public var inodes: Int64
+    public init(size: Int64 = 0, inodes: Int64 = 0) { self.size = size; self.inodes = inodes }
+    public static func + (a: SnapshotUsage, b: SnapshotUsage) -> SnapshotUsage {
+        SnapshotUsage(size: a.size + b.size, inodes: a.inodes + b.inodes)
     }
+}
+
+/// A snapshotter as containerd defines one: layered file systems by key, per namespace.
+/// Every call takes the namespace; records live in the root's metadata database.
+public protocol Snapshotter: Sendable {
+    var name: String { get }
+
+    /// A new active (writable) snapshot on top of the committed `parent`.
+    func prepare(namespace: String, key: String, parent: String?, labels: Labels) throws(BerthError) -> [Mount]
+    /// A new read-only view of the committed `parent`.
+    func view(namespace: String, key: String, parent: String?, labels: Labels) throws(BerthError) -> [Mount]
+    /// Turns the active snapshot `key` into the committed snapshot `name`.
+    func commit(namespace: String, name: String, key: String, labels: Labels) throws(BerthError)
+    /// Removes a snapshot; refused while another snapshot has it as parent.
+    func remove(namespace: String, key: String) throws(BerthError)
+    /// The mounts of an active snapshot or a view.
+    func mounts(namespace: String, key: String) throws(BerthError) -> [Mount]
+    func stat(namespace: String, key: String) throws(BerthError) -> SnapshotInfo
+    /// Sets labels; an empty value removes that label.
+    func update(namespace: String, key: String, labels: Labels) throws(BerthError) -> SnapshotInfo
+    func usage(namespace: String, key: String) throws(BerthError) -> SnapshotUsage
+    /// Every snapshot of the namespace, ordered by name.
+    func walk(namespace: String) throws(BerthError) -> [SnapshotInfo]
 }

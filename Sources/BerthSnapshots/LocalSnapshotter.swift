@@ -1,0 +1,297 @@
+import BerthBase
+import BerthMetadata
+import Foundation
+import GRDB
+import CBerthSys
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The two on-disk snapshotters. Both keep `<dir>/<N>/fs` per snapshot (N from
+/// `snapshot_ids`, short so overlay options stay short); they differ in how a child sees
+/// its parents: overlay stacks the parents' directories as lower layers, native copies
+/// the parent's tree into the child.
+final class LocalSnapshotter: Snapshotter {
+    enum Layout: Sendable { case overlay, native }
+
+    let name: String
+    let layout: Layout
+    let root: String
+    let metadata: MetadataStore
+
+    init(name: String, layout: Layout, directory: String, metadata: MetadataStore) {
+        self.name = name
+        self.layout = layout
+        self.root = directory
+        self.metadata = metadata
+    }
+
+    func directory(for id: Int64) -> String { "\(root)/\(id)" }
+    func fsDir(_ id: Int64) -> String { "\(root)/\(id)/fs" }
+    func workDir(_ id: Int64) -> String { "\(root)/\(id)/work" }
+
+    // MARK: - Snapshotter
+
+    func prepare(namespace: String, key: String, parent: String?, labels: Labels) throws(BerthError) -> [Mount] {
+        try create(.active, namespace: namespace, key: key, parent: parent, labels: labels)
+    }
+
+    func view(namespace: String, key: String, parent: String?, labels: Labels) throws(BerthError) -> [Mount] {
+        try create(.view, namespace: namespace, key: key, parent: parent, labels: labels)
+    }
+
+    func commit(namespace: String, name newName: String, key: String, labels: Labels) throws(BerthError) {
+        try validateKey(newName)
+        for (k, v) in labels { try LabelRules.validate(k, v) }
+        let info = try stat(namespace: namespace, key: key)
+        guard info.kind == .active else {
+            throw .failedPrecondition("snapshot \(key.debugDescription) is \(info.kind.rawValue), only an active snapshot can be committed")
+        }
+        // Make the tree durable before the record says it is immutable and complete.
+        let fd = open(fsDir(info.backendID), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 { berth_syncfs(fd); close(fd) }
+        let snapshotter = name
+        try metadata.write { db in
+            guard let current = try Self.fetch(db, snapshotter, namespace, key), current.kind == .active,
+                  current.backendID == info.backendID else {
+                throw BerthError.notFound("active snapshot \(key.debugDescription) not found")
+            }
+            if try Self.fetch(db, snapshotter, namespace, newName) != nil {
+                throw BerthError.alreadyExists("snapshot \(newName.debugDescription) already exists")
+            }
+            try db.execute(sql: """
+                UPDATE snapshots SET key = ?, kind = 'committed', labels = ?, updated_at = ?
+                WHERE namespace = ? AND snapshotter = ? AND key = ?
+                """, arguments: [newName, LabelsColumn.encode(labels), Date().unixSeconds, namespace, snapshotter, key])
+        }
+    }
+
+    func remove(namespace: String, key: String) throws(BerthError) {
+        let snapshotter = name
+        let id: Int64 = try metadata.write { db in
+            guard let info = try Self.fetch(db, snapshotter, namespace, key) else {
+                throw BerthError.notFound("snapshot \(key.debugDescription) not found")
+            }
+            let children = try String.fetchAll(db, sql: """
+                SELECT key FROM snapshots WHERE namespace = ? AND snapshotter = ? AND parent = ? ORDER BY key LIMIT 3
+                """, arguments: [namespace, snapshotter, key])
+            if !children.isEmpty {
+                throw BerthError.failedPrecondition("snapshot \(key.debugDescription) has children (\(children.joined(separator: ", "))): remove them first")
+            }
+            try db.execute(sql: "DELETE FROM snapshots WHERE namespace = ? AND snapshotter = ? AND key = ?",
+                           arguments: [namespace, snapshotter, key])
+            return info.backendID
+        }
+        // The record is gone; a directory left by a crash here is an orphan that recover() removes.
+        try FileSystem.removeTree(directory(for: id))
+    }
+
+    func mounts(namespace: String, key: String) throws(BerthError) -> [Mount] {
+        let snapshotter = name
+        let (info, chain) = try metadata.read { db in
+            guard let info = try Self.fetch(db, snapshotter, namespace, key) else {
+                throw BerthError.notFound("snapshot \(key.debugDescription) not found")
+            }
+            return (info, try Self.ancestors(db, snapshotter, namespace, info))
+        }
+        guard info.kind != .committed else {
+            throw .failedPrecondition("snapshot \(key.debugDescription) is committed: only active snapshots and views have mounts")
+        }
+        return mounts(info, chain)
+    }
+
+    func stat(namespace: String, key: String) throws(BerthError) -> SnapshotInfo {
+        let snapshotter = name
+        let info = try metadata.read { db in try Self.fetch(db, snapshotter, namespace, key) }
+        guard let info else { throw .notFound("snapshot \(key.debugDescription) not found") }
+        return info
+    }
+
+    func update(namespace: String, key: String, labels changes: Labels) throws(BerthError) -> SnapshotInfo {
+        for (k, v) in changes { try LabelRules.validate(k, v) }
+        let snapshotter = name
+        return try metadata.write { db in
+            guard var info = try Self.fetch(db, snapshotter, namespace, key) else {
+                throw BerthError.notFound("snapshot \(key.debugDescription) not found")
+            }
+            for (k, v) in changes { info.labels[k] = v.isEmpty ? nil : v }
+            info.updatedAt = Date()
+            try db.execute(sql: "UPDATE snapshots SET labels = ?, updated_at = ? WHERE namespace = ? AND snapshotter = ? AND key = ?",
+                           arguments: [LabelsColumn.encode(info.labels), info.updatedAt.unixSeconds, namespace, snapshotter, key])
+            return info
+        }
+    }
+
+    func usage(namespace: String, key: String) throws(BerthError) -> SnapshotUsage {
+        let info = try stat(namespace: namespace, key: key)
+        return DiskUsage.measure(fsDir(info.backendID))
+    }
+
+    func walk(namespace: String) throws(BerthError) -> [SnapshotInfo] {
+        let snapshotter = name
+        return try metadata.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM snapshots WHERE namespace = ? AND snapshotter = ? ORDER BY key",
+                             arguments: [namespace, snapshotter]).map(Self.info)
+        }
+    }
+
+    // MARK: - Creating
+
+    private func create(_ kind: SnapshotKind, namespace: String, key: String, parent: String?, labels: Labels) throws(BerthError) -> [Mount] {
+        try validateKey(key)
+        for (k, v) in labels { try LabelRules.validate(k, v) }
+        let snapshotter = name
+        // The directory is made inside the write transaction: a crash before the commit
+        // leaves a directory without a record (removed by recover()), never a record
+        // without its directory.
+        return try metadata.write { db in
+            try NamespaceStore.ensure(db, namespace)
+            if try Self.fetch(db, snapshotter, namespace, key) != nil {
+                throw BerthError.alreadyExists("snapshot \(key.debugDescription) already exists")
+            }
+            var chain: [SnapshotInfo] = []
+            if let parent {
+                guard let p = try Self.fetch(db, snapshotter, namespace, parent) else {
+                    throw BerthError.notFound("parent snapshot \(parent.debugDescription) not found")
+                }
+                guard p.kind == .committed else {
+                    throw BerthError.failedPrecondition("parent snapshot \(parent.debugDescription) is \(p.kind.rawValue), not committed")
+                }
+                chain = try [p] + Self.ancestors(db, snapshotter, namespace, p)
+            }
+            let id = try Int64.fetchOne(db, sql: """
+                INSERT INTO snapshot_ids(snapshotter, next_id) VALUES (?, 1)
+                ON CONFLICT(snapshotter) DO UPDATE SET next_id = next_id + 1 RETURNING next_id
+                """, arguments: [snapshotter])!
+            let now = Date()
+            try db.execute(sql: """
+                INSERT INTO snapshots(namespace, snapshotter, key, backend_id, kind, parent, labels, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [namespace, snapshotter, key, id, kind.rawValue, parent, LabelsColumn.encode(labels),
+                                 now.unixSeconds, now.unixSeconds])
+            do {
+                try self.makeDirectories(id, copying: layout == .native ? chain.first : nil)
+            } catch {
+                try? FileSystem.removeTree(self.directory(for: id))
+                throw error
+            }
+            let info = SnapshotInfo(snapshotter: snapshotter, name: key, parent: parent, kind: kind, labels: labels,
+                                    createdAt: now, updatedAt: now, backendID: id)
+            return self.mounts(info, chain)
+        }
+    }
+
+    private func makeDirectories(_ id: Int64, copying parent: SnapshotInfo?) throws(BerthError) {
+        try FileSystem.makeDirectories(root, mode: 0o700)
+        let dir = directory(for: id)
+        // An id handed out again after a rolled-back transaction may find that
+        // transaction's directory: no record can own it, so it goes.
+        try FileSystem.removeTree(dir)
+        guard mkdir(dir, 0o700) == 0 else { throw .system("mkdir", dir) }
+        if let parent {
+            try NativeCopy.copyTree(from: fsDir(parent.backendID), to: fsDir(id))
+        } else {
+            guard mkdir(fsDir(id), 0o755) == 0 else { throw .system("mkdir", fsDir(id)) }
+        }
+        if layout == .overlay {
+            guard mkdir(workDir(id), 0o711) == 0 else { throw .system("mkdir", workDir(id)) }
+        }
+        FileSystem.syncDirectory(dir)
+        FileSystem.syncDirectory(root)
+    }
+
+    // MARK: - Mounts
+
+    /// containerd's rules: no parent -> bind of the own directory; a view of a single
+    /// layer -> read-only bind of that layer; otherwise overlay, lowerdir topmost first.
+    func mounts(_ info: SnapshotInfo, _ chain: [SnapshotInfo]) -> [Mount] {
+        let ro = info.kind == .view
+        if layout == .native || chain.isEmpty {
+            return [Mount(type: "bind", source: fsDir(info.backendID), options: [ro ? "ro" : "rw", "rbind"])]
+        }
+        if ro && chain.count == 1 {
+            return [Mount(type: "bind", source: fsDir(chain[0].backendID), options: ["ro", "rbind"])]
+        }
+        let lower = "lowerdir=" + chain.map { fsDir($0.backendID) }.joined(separator: ":")
+        if ro {
+            return [Mount(type: "overlay", source: "overlay", options: [lower])]
+        }
+        return [Mount(type: "overlay", source: "overlay",
+                      options: ["workdir=\(workDir(info.backendID))", "upperdir=\(fsDir(info.backendID))", lower])]
+    }
+
+    // MARK: - Recovery
+
+    func removeOrphanDirectories() throws(BerthError) {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: root) else { return }
+        let leftovers = entries.filter { $0.hasPrefix("rm-") }
+        let onDisk = Set(entries.compactMap { Int64($0) })
+        let snapshotter = name
+        func known(_ db: Database) throws -> Set<Int64> {
+            Set(try Int64.fetchAll(db, sql: "SELECT backend_id FROM snapshots WHERE snapshotter = ?", arguments: [snapshotter]))
+        }
+        var doomed = leftovers.map { root + "/" + $0 }
+        if !onDisk.subtracting(try metadata.read(known)).isEmpty {
+            // Re-checked under the write lock: creators make directories only while holding
+            // it, so a directory without a record now is truly orphaned.
+            let renamed: [String] = try metadata.write { db in
+                var out: [String] = []
+                for id in onDisk.subtracting(try known(db)) {
+                    let to = "\(self.root)/rm-\(id)-\(UInt32.random(in: 0...UInt32.max))"
+                    if rename(self.directory(for: id), to) == 0 { out.append(to) }
+                }
+                return out
+            }
+            doomed += renamed
+        }
+        for d in doomed { try? FileSystem.removeTree(d) }
+    }
+
+    func removeStaleExtractions(locksDirectory: String) throws(BerthError) {
+        let snapshotter = name
+        let candidates = try metadata.read { db in
+            try Row.fetchAll(db, sql: "SELECT namespace, key FROM snapshots WHERE snapshotter = ? AND kind = 'active' AND key LIKE 'extract-%'",
+                             arguments: [snapshotter]).map { (namespace: $0["namespace"] as String, key: $0["key"] as String) }
+        }
+        for c in candidates {
+            let path = ExtractionLock.path(in: locksDirectory, snapshotter: name, namespace: c.namespace, key: c.key)
+            guard let lock = ExtractionLock.tryAcquire(path) else { continue }
+            try? remove(namespace: c.namespace, key: c.key)
+            lock.release()
+        }
+    }
+
+    // MARK: - Records
+
+    static func fetch(_ db: Database, _ snapshotter: String, _ namespace: String, _ key: String) throws -> SnapshotInfo? {
+        try Row.fetchOne(db, sql: "SELECT * FROM snapshots WHERE namespace = ? AND snapshotter = ? AND key = ?",
+                         arguments: [namespace, snapshotter, key]).map(info)
+    }
+
+    /// The parents of `info`, immediate parent first.
+    static func ancestors(_ db: Database, _ snapshotter: String, _ namespace: String, _ info: SnapshotInfo) throws -> [SnapshotInfo] {
+        var out: [SnapshotInfo] = []
+        var next = info.parent
+        while let key = next {
+            guard let p = try fetch(db, snapshotter, namespace, key) else {
+                throw BerthError.internal("snapshot \(info.name.debugDescription): parent \(key.debugDescription) is missing")
+            }
+            out.append(p)
+            next = p.parent
+        }
+        return out
+    }
+
+    static func info(_ row: Row) -> SnapshotInfo {
+        SnapshotInfo(snapshotter: row["snapshotter"], name: row["key"], parent: row["parent"],
+                     kind: SnapshotKind(rawValue: row["kind"]) ?? .active, labels: LabelsColumn.decode(row["labels"]),
+                     createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                     updatedAt: Date(timeIntervalSince1970: row["updated_at"]), backendID: row["backend_id"])
+    }
+
+    private func validateKey(_ key: String) throws(BerthError) {
+        guard !key.isEmpty, key.utf8.count <= 4096, !key.utf8.contains(0) else {
+            throw .invalidArgument("invalid snapshot key \(key.debugDescription)")
+        }
+    }
+}
