@@ -30,5 +30,8 @@ public final class BerthCore: Sendable {
         snapshotters = Snapshotters(paths: paths, metadata: metadata)
         images = ImageService(paths: paths, metadata: metadata, content: content, snapshotters: snapshotters, events: events)
         runtime = Runtime(paths: paths, metadata: metadata, snapshotters: snapshotters, events: events)
+        // Leftovers of a berth process killed mid-way (temporary extraction snapshots,
+        // directories without records) go before anything else looks at snapshots.
+        try? snapshotters.recover()
     }
 }

@@ -1,0 +1,89 @@
+import BerthCore
+import BerthTestSupport
+import CBerthSys
+import Foundation
+import Testing
+
+@Suite(.serialized, .enabled(if: Privilege.canRunRootTests))
+struct SnapshotsApplyTests {
+    @Test(arguments: ["overlayfs", "native"])
+    func attributesWhiteoutsAndOpaqueDirectories(_ snapshotter: String) throws {
+        let s = try LayerStack(snapshotter)
+        defer { s.cleanup() }
+        let l1 = s.t.dir + "/l1.tar.gz", l2 = s.t.dir + "/l2.tar"
+        try TestLayer.make(l1, compression: "gz", """
+        d("etc"); f("etc/passwd", b"root:x:0:0\\n")
+        d("gone"); f("gone/a"); d("opq", mode=0o700); f("opq/old")
+        f("bin/su", b"su", mode=0o4755); f("bin/ping", b"ping", mode=0o755, xattrs={"security.capability": "\\x01\\x00\\x00\\x02\\x00\\x20\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00"})
+        d("tmp", mode=0o1777); d("var"); f("var/x"); f("home/u/file", b"mine", uid=1000, gid=1001)
+        f("hl/a", b"shared"); h("hl/b", "hl/a")
+        l("etc/link", "../etc/passwd"); c("dev/null", 1, 3); p("run/fifo")
+        f("unicod\\u00e9/\\u65e5\\u672c.txt", b"x"); f("long/" + "n" * 200, b"long")
+        """)
+        try TestLayer.make(l2, """
+        f(".wh.gone"); d("opq", mode=0o750); f("opq/.wh..wh..opq"); f("opq/new", b"new"); f("etc/.wh.link")
+        """)
+        try s.apply(l1, as: "one")
+        let r2 = try s.apply(l2, as: "two")
+        #expect(r2.diffID == Digest.sha256(try FileSystem.readFile(l2)))
+
+        let root = try s.mountView()
+        func st(_ p: String) -> stat? { var x = stat(); return lstat(root + "/" + p, &x) == 0 ? x : nil }
+        #expect(st("gone") == nil)
+        #expect(st("etc/link") == nil)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/opq") == ["new"])
+        #expect(st("opq")!.st_mode & 0o7777 == 0o750)
+        #expect(st("bin/su")!.st_mode & 0o7777 == 0o4755)
+        #expect(st("tmp")!.st_mode & 0o7777 == 0o1777)
+        #expect(st("home/u/file")!.st_uid == 1000 && st("home/u/file")!.st_gid == 1001)
+        #expect(st("hl/a")!.st_ino == st("hl/b")!.st_ino)
+        #expect((st("dev/null")!.st_mode & S_IFMT) == S_IFCHR && st("dev/null")!.st_rdev == berth_makedev(1, 3))
+        #expect((st("run/fifo")!.st_mode & S_IFMT) == S_IFIFO)
+        #expect(st("unicodé/日本.txt") != nil)
+        #expect(try FileSystem.readString(root + "/long/" + String(repeating: "n", count: 200)) == "long")
+        var cap = [UInt8](repeating: 0, count: 64)
+        #expect(berth_lgetxattr(root + "/bin/ping", "security.capability", &cap, cap.count) == 20)
+        // Directory times are set after their contents.
+        #expect(st("tmp")!.st_mtim.tv_sec == 1600000000 && st("var")!.st_mtim.tv_sec == 1600000000)
+    }
+
+    @Test func corruptAndTruncatedLayersAreRejected() throws {
+        let s = try LayerStack()
+        defer { s.cleanup() }
+        let good = s.t.dir + "/good.tar.gz"
+        try TestLayer.make(good, compression: "gz", "f('a', b'x' * 100000)")
+        var bytes = try FileSystem.readFile(good)
+        let truncated = s.t.dir + "/trunc.tar.gz"
+        try FileSystem.writeAtomically(truncated, Array(bytes[0..<(bytes.count / 2)]))
+        bytes[bytes.count / 2] ^= 0xff
+        let corrupt = s.t.dir + "/corrupt.tar.gz"
+        try FileSystem.writeAtomically(corrupt, bytes)
+        for blob in [truncated, corrupt] {
+            #expect {
+                try s.apply(blob, as: "bad")
+            } throws: { e in
+                (e as? BerthError)?.message.hasPrefix("layer bad: ") == true
+            }
+        }
+        #expect(try s.snapshotter.walk(namespace: "default").isEmpty)
+    }
+
+    @Test func aHundredAndThirtyLayersMount() throws {
+        let s = try LayerStack()
+        defer { s.cleanup() }
+        try TestLayer.makeMany(s.t.dir + "/l%d.tar", count: 130, "f('layer%d' % i, b'content %d' % i)")
+        for i in 0..<130 {
+            try s.apply(s.t.dir + "/l\(i).tar", as: "layer-\(i)")
+        }
+        let root = try s.mountView()
+        #expect(try FileSystem.readString(root + "/layer0") == "content 0")
+        #expect(try FileSystem.readString(root + "/layer129") == "content 129")
+        // An active snapshot on top of all of them mounts writable too.
+        let rw = s.t.dir + "/rw"
+        try FileSystem.makeDirectories(rw)
+        try Mount.mountAll(try s.snapshotter.prepare(namespace: "default", key: "top", parent: s.parent, labels: [:]), at: rw)
+        s.mounted.append(rw)
+        try FileSystem.writeAtomically(rw + "/new", "n")
+        #expect(try FileSystem.readString(rw + "/layer0") == "content 0")
+    }
+}
