@@ -105,7 +105,7 @@ public struct Mount: Codable, Sendable, Hashable {
         }
         guard rc == 0 else {
             let e = errno
-            let detail = String(cString: err)
+            let detail = String(decoding: err.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
             var error = BerthError.system("mount overlay at", target, errno: e)
             if !detail.isEmpty { error.message += " (\(detail))" }
             throw error
