@@ -17,6 +17,7 @@ extension BerthCore {
                              progress: (@Sendable (ImportProgress) -> Void)? = nil) throws(BerthError) -> [ImportedImage] {
         do {
             let out = try images.importArchive(namespace: namespace, from: source, options: options, progress: progress)
+            try unpackImported(namespace: namespace, out, options: options)
             _ = try? garbageCollect()
             return out
         } catch {

@@ -1,6 +1,7 @@
 import BerthBase
 import BerthMetadata
 import Foundation
+import GRDB
 
 /// The snapshotters of one root, by name: `overlayfs` (the default) and `native`.
 public final class Snapshotters: Sendable {
@@ -34,15 +35,6 @@ public final class Snapshotters: Sendable {
         return s
     }
 
-    /// Deletes the directories of snapshot records that were just removed from the
-    /// database (by GC), and any other directory no record claims.
-    public func removeBackendDirectories(_ removed: [(snapshotter: String, backendID: Int64)]) {
-        for r in removed {
-            guard let s = all[r.snapshotter] else { continue }
-            try? FileSystem.removeTree(s.directory(for: r.backendID))
-        }
-    }
-
     /// Repairs what an interrupted berth process left: snapshot directories without a
     /// record (a kill between mkdir and commit of the transaction, or after a removal's
     /// commit) and temporary extraction snapshots whose unpacking process is gone.
@@ -57,4 +49,28 @@ public final class Snapshotters: Sendable {
     /// Where unpacking processes hold an flock per temporary snapshot: a lock that can be
     /// taken means its holder died.
     public var extractLocksDirectory: String { paths.locksDir + "/extract" }
+}
+
+extension Snapshotters {
+    /// Keys of `snapshotter` in `namespace` that something points at directly: a child, a
+    /// content gc.ref.snapshot label, a container, a lease, or the snapshot's own gc.root label.
+    public func referencedKeys(namespace: String, snapshotter: String) throws(BerthError) -> Set<String> {
+        try metadata.read { db in
+            var keys = Set<String>()
+            for row in try Row.fetchAll(db, sql: "SELECT parent, key, labels FROM snapshots WHERE namespace = ? AND snapshotter = ?",
+                                        arguments: [namespace, snapshotter]) {
+                if let p: String = row["parent"] { keys.insert(p) }
+                if LabelsColumn.decode(row["labels"])[GCLabel.gcRoot] != nil { keys.insert(row["key"]) }
+            }
+            let prefix = GCLabel.snapshotPrefix + snapshotter
+            for text in try String.fetchAll(db, sql: "SELECT labels FROM content WHERE namespace = ?", arguments: [namespace]) {
+                for (k, v) in LabelsColumn.decode(text) where k == prefix || k.hasPrefix(prefix + "/") { keys.insert(v) }
+            }
+            keys.formUnion(try String.fetchAll(db, sql: "SELECT snapshot_key FROM containers WHERE namespace = ? AND snapshotter = ?",
+                                               arguments: [namespace, snapshotter]))
+            keys.formUnion(try String.fetchAll(db, sql: "SELECT resource FROM lease_resources WHERE namespace = ? AND kind = ?",
+                                               arguments: [namespace, "snapshots/" + snapshotter]))
+            return keys
+        }
+    }
 }

@@ -5,7 +5,7 @@ import Foundation
 struct ImagesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "images", abstract: "Manage images.",
-        subcommands: [List.self, Inspect.self, Import.self, Export.self, Tag.self, Remove.self], aliases: ["image", "i"])
+        subcommands: [List.self, Inspect.self, Import.self, Export.self, Tag.self, Remove.self, Unpack.self, MountImage.self, UnmountImage.self, Usage.self], aliases: ["image", "i"])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "ls", abstract: "List images.", aliases: ["list"])
