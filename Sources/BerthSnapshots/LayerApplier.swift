@@ -103,6 +103,7 @@ public enum LayerApplier {
                 throw .invalidArgument("\(subject): corrupt or truncated tar stream: \(errorString(a))")
             }
             try writer.apply(entry: entry, archive: a)
+            if writer.endedEarly { return }
         }
     }
 

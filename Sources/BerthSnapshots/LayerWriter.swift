@@ -25,6 +25,8 @@ final class LayerWriter {
     private var opaqueDone = Set<Name>()
     /// Directory times are set last: creating entries inside would change them.
     private var dirTimes: [(path: [Name], times: [timespec])] = []
+    /// The tar stream ended right after the last file's data (see writeFile).
+    private(set) var endedEarly = false
 
     private static let resolve = UInt64(BERTH_RESOLVE_BENEATH | BERTH_RESOLVE_NO_SYMLINKS | BERTH_RESOLVE_NO_MAGICLINKS)
 
@@ -134,6 +136,14 @@ final class LayerWriter {
             var offset: la_int64_t = 0
             let r = archive_read_data_block(a, &buf, &len, &offset)
             if r == ARCHIVE_EOF { break }
+            if r == ARCHIVE_FATAL && end >= size {
+                // All of the file's data arrived, then the stream ended without the
+                // padding and end-of-archive blocks (as `umoci insert` writes layers).
+                // Go's archive/tar, and so containerd, takes that as the end; so do we.
+                // The diff ID still covers every byte that was there.
+                endedEarly = true
+                break
+            }
             guard r == ARCHIVE_OK || r == ARCHIVE_WARN else {
                 throw fail(display, "corrupt or truncated tar stream: \(LayerApplier.errorString(a))")
             }

@@ -58,7 +58,11 @@ struct SnapshotsApplyTests {
         bytes[bytes.count / 2] ^= 0xff
         let corrupt = s.t.dir + "/corrupt.tar.gz"
         try FileSystem.writeAtomically(corrupt, bytes)
-        for blob in [truncated, corrupt] {
+        let plain = s.t.dir + "/plain.tar"
+        try TestLayer.make(plain, "f('a', b'x' * 100000)")
+        let cut = s.t.dir + "/cut.tar"
+        try FileSystem.writeAtomically(cut, Array(try FileSystem.readFile(plain)[0..<50000]))
+        for blob in [truncated, corrupt, cut] {
             #expect {
                 try s.apply(blob, as: "bad")
             } throws: { e in
