@@ -70,21 +70,37 @@ int set_nonblock(int fd) {
     return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+/* Reads to EOF (kernel files such as cgroup.procs report size 0). */
 char *read_whole_file_at(int dirfd, const char *name, size_t *len) {
     int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return NULL;
-    struct stat st;
-    char *buf = NULL;
-    if (fstat(fd, &st) == 0 && st.st_size < (64 << 20)) {
-        buf = malloc((size_t)st.st_size + 1);
-        ssize_t r = buf ? read_full(fd, buf, (size_t)st.st_size) : -1;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n + 1 >= cap) {
+            char *b = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
+            if (!b) {
+                free(buf);
+                buf = NULL;
+                errno = EFBIG;
+                break;
+            }
+            buf = b;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, buf + n, cap - n - 1);
+        if (r < 0 && errno == EINTR) continue;
         if (r < 0) {
             free(buf);
             buf = NULL;
-        } else {
-            buf[r] = '\0';
-            *len = (size_t)r;
+            break;
         }
+        if (r == 0) {
+            buf[n] = '\0';
+            *len = n;
+            break;
+        }
+        n += (size_t)r;
     }
     int saved = errno;
     close(fd);

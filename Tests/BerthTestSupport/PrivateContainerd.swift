@@ -91,7 +91,10 @@ public final class PrivateContainerd: @unchecked Sendable {
 public enum Mounts {
     /// Mount points from /proc/self/mountinfo, with octal escapes decoded.
     public static func mountPoints() -> [String] {
-        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+        // Read to EOF: procfs reports size 0 and String(contentsOfFile:) stops after one read.
+        guard let fh = FileHandle(forReadingAtPath: "/proc/self/mountinfo") else { return [] }
+        defer { try? fh.close() }
+        let text = String(decoding: fh.readDataToEndOfFile(), as: UTF8.self)
         return text.split(separator: "\n").compactMap { line in
             let f = line.split(separator: " ")
             return f.count > 4 ? decode(String(f[4])) : nil
