@@ -20,9 +20,11 @@ struct SnapshotsCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var which: SnapshotterOption
         @OptionGroup var output: FormatOption
+        @Flag(name: .shortAndLong, help: "Print only keys.") var quiet = false
 
         func run() throws {
             let list = try global.core().listSnapshots(namespace: global.ns, snapshotter: which.snapshotter)
+            if quiet { list.forEach { print($0.info.name) }; return }
             if output.format == .json { return try CLI.printJSON(list) }
             CLI.printTable(["KEY", "PARENT", "KIND", "REFERENCED"], list.map {
                 [$0.info.name, $0.info.parent ?? "", $0.info.kind.rawValue, $0.unreferenced ? "unreferenced" : "yes"]
