@@ -44,6 +44,7 @@ let package = Package(
         ]),
         .target(name: "BerthRuntime", dependencies: [
             "BerthBase", "BerthOCI", "BerthMetadata", "BerthSnapshots", "BerthEvents", "CBerthSys",
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "BerthCore", dependencies: [
             "BerthBase", "BerthOCI", "BerthMetadata", "BerthEvents", "BerthContent", "BerthSnapshots",

@@ -3,18 +3,106 @@ import BerthEvents
 import BerthMetadata
 import BerthOCI
 import BerthSnapshots
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Containers (metadata) and tasks (live processes, each behind its own berth-shim).
+/// Every berth process on a root shares the database, the bundles under the state directory
+/// and the shims; nothing here is held in memory across calls.
 public final class Runtime: Sendable {
     public let paths: BerthPaths
     public let metadata: MetadataStore
     public let snapshotters: Snapshotters
     public let events: EventJournal
+    public let containerStore: ContainerStore
+    /// Removes a container's snapshot; set by the core once snapshots are wired in.
+    let rootfsHooks: Locked<RootfsHooks>
 
     public init(paths: BerthPaths, metadata: MetadataStore, snapshotters: Snapshotters, events: EventJournal) {
         self.paths = paths
         self.metadata = metadata
         self.snapshotters = snapshotters
         self.events = events
+        self.containerStore = ContainerStore(db: metadata)
+        self.rootfsHooks = Locked(RootfsHooks())
+    }
+
+    /// How a rootfs held by a snapshotter is mounted and removed (set by BerthCore).
+    public struct RootfsHooks: Sendable {
+        public var mount: (@Sendable (_ container: Container, _ target: String) throws(BerthError) -> Void)?
+        public var remove: (@Sendable (_ container: Container) throws(BerthError) -> Void)?
+        public init() {}
+    }
+
+    public func setRootfsHooks(_ hooks: RootfsHooks) { rootfsHooks.withLock { $0 = hooks } }
+
+    /// Where a container's rootfs comes from.
+    public enum RootfsSource: Sendable, Equatable {
+        /// A host directory, bind-mounted (as `ctr run --rootfs`).
+        case directory(String)
+        /// An active snapshot already prepared under `key`.
+        case snapshot(snapshotter: String, key: String)
+    }
+
+    func bundle(_ namespace: String, _ id: String) -> String { "\(paths.tasksDir)/\(namespace)/\(id)" }
+
+    func cgroup(_ namespace: String, _ id: String) throws(BerthError) -> Cgroup {
+        try CgroupHierarchy.host.get().cgroup(namespace: namespace, id: id)
+    }
+
+    // MARK: containers
+
+    /// Creates a container record: the spec comes from the image config and the options.
+    @discardableResult
+    public func createContainer(namespace: String, id: String, image: String = "", imageConfig: ImageConfig.Config?,
+                                rootfs: RootfsSource, options: ContainerOptions = ContainerOptions(),
+                                labels: Labels = [:]) throws(BerthError) -> Container {
+        try NamespaceName.validate(namespace)
+        let spec = try SpecGenerator.generate(id: id, namespace: namespace, image: imageConfig, options: options)
+        let (snapshotter, key): (String, String)
+        switch rootfs {
+        case .directory(let dir):
+            guard dir.hasPrefix("/"), FileSystem.isDirectory(dir) else {
+                throw .notFound("rootfs \(dir): not an existing directory (want an absolute path)")
+            }
+            (snapshotter, key) = (Container.hostDirectory, dir)
+        case .snapshot(let s, let k):
+            (snapshotter, key) = (s, k)
+        }
+        for (k, v) in labels { try LabelRules.validate(k, v) }
+        let now = Date()
+        let c = Container(namespace: namespace, id: id, image: image, runtime: Container.runtimeName,
+                          snapshotter: snapshotter, snapshotKey: key, spec: spec, labels: labels,
+                          createdAt: now, updatedAt: now)
+        try containerStore.create(c)
+        events.publish(namespace: namespace, topic: Topic.containerCreate, ["id": id, "image": image])
+        return c
+    }
+
+    public func containers(namespace: String) throws(BerthError) -> [Container] {
+        try containerStore.list(namespace: namespace)
+    }
+
+    public func container(namespace: String, id: String) throws(BerthError) -> Container {
+        try containerStore.get(namespace: namespace, id: id)
+    }
+
+    /// Removes a container, its task (stopped, or any with `force`) and its snapshot.
+    public func deleteContainer(namespace: String, id: String, force: Bool = false) throws(BerthError) {
+        let c = try containerStore.get(namespace: namespace, id: id)
+        if FileSystem.exists(bundle(namespace, id)) {
+            let info = try task(namespace: namespace, id: id)
+            if info.status != .stopped && !force {
+                throw .failedPrecondition("container \(id.debugDescription) has a \(info.status.rawValue) task: stop it first or use --force")
+            }
+            try deleteTask(namespace: namespace, id: id, force: true)
+        }
+        if c.snapshotter != Container.hostDirectory, let remove = rootfsHooks.current.remove {
+            try remove(c)
+        }
+        try containerStore.delete(namespace: namespace, id: id)
+        events.publish(namespace: namespace, topic: Topic.containerDelete, ["id": id])
     }
 }

@@ -1,0 +1,308 @@
+import BerthBase
+import BerthEvents
+import CBerthSys
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Runtime {
+    // MARK: start
+
+    /// Creates and starts the container's task (containerd's create + start): mounts the rootfs,
+    /// creates the cgroup, writes config.json and shim.conf, spawns the shim and waits until the
+    /// init is about to exec. On any failure everything created is removed again.
+    @discardableResult
+    public func startTask(namespace: String, id: String) throws(BerthError) -> TaskInfo {
+        let c = try containerStore.get(namespace: namespace, id: id)
+        let dir = bundle(namespace, id)
+        let parent = (dir as NSString).deletingLastPathComponent
+        try FileSystem.makeDirectories(parent, mode: 0o711)
+        if FileSystem.exists(dir) {
+            let existing = try task(namespace: namespace, id: id)
+            guard existing.status == .stopped else {
+                throw .failedPrecondition("task \(id.debugDescription) is already \(existing.status.rawValue)")
+            }
+            // A stopped task is replaced, as `docker start` restarts a stopped container.
+            try deleteTask(namespace: namespace, id: id)
+        }
+        // The bundle appears under its name already locked, so a concurrent reconciliation
+        // never mistakes a task being set up for one whose shim died.
+        let tmp = "\(parent)/.new-\(id)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard mkdir(tmp, 0o700) == 0 else { throw .system("mkdir", tmp) }
+        guard let lock = try BundleLock(tmp, wait: false) else { throw .internal("flock \(tmp)") }
+        guard berth_rename_noreplace(tmp, dir) == 0 else {
+            let e = errno
+            rmdir(tmp)
+            if e == EEXIST { throw .failedPrecondition("task \(id.debugDescription) is being started by another process") }
+            throw .system("rename", dir, errno: e)
+        }
+        var cg: Cgroup?
+        do {
+            try mountRootfs(c, bundle: dir)
+            var spec = c.spec
+            if let user = spec.annotations?[SpecGenerator.userAnnotation] {
+                spec.process?.user = try UserLookup.resolve(try OptionParsing.UserSpec(user), rootfs: dir + "/rootfs")
+            }
+            spec.root?.path = dir + "/rootfs"
+            let group = try cgroup(namespace, id)
+            cg = group
+            try group.create(resources: spec.linux?.resources)
+            let conf = try ShimConfig.forInit(spec: spec, id: id, namespace: namespace, rootfs: dir + "/rootfs",
+                                              cgroupProcs: group.procsFiles)
+            try FileSystem.writeAtomically(dir + "/config.json", try Self.encodeJSON(spec), mode: 0o600)
+            try FileSystem.writeAtomically(dir + "/shim.conf", conf.encoded, mode: 0o600)
+            let pid = try ShimLauncher.start(bundle: dir)
+            _ = lock
+            events.publish(namespace: namespace, topic: Topic.taskCreate, ["id": id, "pid": String(pid)])
+            events.publish(namespace: namespace, topic: Topic.taskStart, ["id": id, "pid": String(pid)])
+            return TaskInfo(namespace: namespace, id: id, image: c.image, pid: pid, status: .running, exitStatus: nil,
+                            terminal: spec.process?.terminal == true)
+        } catch {
+            discardBundle(dir, cgroup: cg)
+            throw error
+        }
+    }
+
+    /// Undoes a failed start: the shim (if it got that far), cgroup, rootfs mount, bundle.
+    private func discardBundle(_ dir: String, cgroup: Cgroup?) {
+        if let shim = TaskFiles.pid(dir + "/shim.pid"), Self.isShim(shim) { Glibc.kill(shim, SIGKILL) }
+        try? cgroup?.destroy()
+        unmountRootfs(bundle: dir)
+        try? FileSystem.removeTree(dir)
+    }
+
+    static func encodeJSON<T: Encodable>(_ v: T) throws(BerthError) -> [UInt8] {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        do { return Array(try enc.encode(v)) } catch { throw .internal("encode JSON: \(error)") }
+    }
+
+    // MARK: state
+
+    /// Whether `pid` is a live (not zombie) berth-shim.
+    static func isShim(_ pid: Int32) -> Bool {
+        guard pid > 0, let stat = try? FileSystem.readString("/proc/\(pid)/stat"),
+              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return false }
+        let comm = stat[stat.index(after: open)..<close]
+        let state = stat[stat.index(after: close)...].dropFirst().first
+        return comm == "berth-shim" && state != "Z" && state != "X"
+    }
+
+    func shimAlive(_ dir: String) -> Bool {
+        guard let pid = TaskFiles.pid(dir + "/shim.pid") else { return false }
+        return Self.isShim(pid)
+    }
+
+    /// The task of container `id`, from its shim and bundle.
+    public func task(namespace: String, id: String) throws(BerthError) -> TaskInfo {
+        let dir = bundle(namespace, id)
+        guard FileSystem.isDirectory(dir) else { throw .notFound("task \(id.debugDescription) not found") }
+        let image = (try? containerStore.get(namespace: namespace, id: id))?.image ?? ""
+        let terminal = ShimConfig.decode((try? FileSystem.readFile(dir + "/shim.conf")) ?? []).values("terminal").first == "1"
+        let pid = TaskFiles.pid(dir + "/init.pid")
+        var info = TaskInfo(namespace: namespace, id: id, image: image, pid: pid, status: .running, exitStatus: nil, terminal: terminal)
+        if let status = TaskFiles.exitStatus(bundle: dir) {
+            info.status = .stopped
+            info.exitStatus = status
+            observeExit(namespace: namespace, id: id, status: status)
+        } else if shimAlive(dir) {
+            if (try? cgroup(namespace, id))?.isFrozen == true { info.status = .paused }
+        } else if BundleLock.isHeld(dir) {
+            info.status = .created
+        } else {
+            info.status = .stopped
+            info.exitStatus = 255
+        }
+        return info
+    }
+
+    /// Every task of a namespace (reconciled first, so vanished shims show as stopped/255).
+    public func tasks(namespace: String) throws(BerthError) -> [TaskInfo] {
+        reconcile(namespace: namespace)
+        let dir = paths.tasksDir + "/" + namespace
+        let ids = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+        var out: [TaskInfo] = []
+        for id in ids {
+            if let t = try? task(namespace: namespace, id: id) { out.append(t) }
+        }
+        return out
+    }
+
+    /// Publishes /tasks/exit (and /tasks/oom when the OOM killer struck) exactly once per task,
+    /// whichever berth process notices the exit first.
+    func observeExit(namespace: String, id: String, status: Int32) {
+        let dir = bundle(namespace, id)
+        let fd = open(dir + "/exit-published", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        close(fd)
+        if let kills = (try? cgroup(namespace, id))?.oomKillCount(), kills > 0 {
+            events.publish(namespace: namespace, topic: Topic.taskOOM, ["id": id])
+        }
+        events.publish(namespace: namespace, topic: Topic.taskExit, ["id": id, "exitStatus": String(status)])
+    }
+
+    func runningBundle(_ namespace: String, _ id: String) throws(BerthError) -> String {
+        let info = try task(namespace: namespace, id: id)
+        guard info.status == .running || info.status == .paused else {
+            throw .failedPrecondition("task \(id.debugDescription) is not running (\(info.status.rawValue))")
+        }
+        return bundle(namespace, id)
+    }
+
+    // MARK: control
+
+    /// Attaches to the task's stdio; works after the task ended too (replays its output log).
+    public func attach(namespace: String, id: String) throws(BerthError) -> TaskAttachment {
+        let dir = bundle(namespace, id)
+        guard FileSystem.isDirectory(dir) else { throw .notFound("task \(id.debugDescription) not found") }
+        if shimAlive(dir), let a = try? TaskAttachment(bundle: dir, replayFromDisk: false) { return a }
+        return try TaskAttachment(bundle: dir, replayFromDisk: true)
+    }
+
+    /// Sends a signal to the init, or with `all` to every process of the container.
+    public func kill(namespace: String, id: String, signal: Int32 = SIGTERM, all: Bool = false) throws(BerthError) {
+        let dir = try runningBundle(namespace, id)
+        let s = try ShimSocket(bundle: dir)
+        var payload = withUnsafeBytes(of: signal.littleEndian) { Array($0) }
+        payload.append(all ? 1 : 0)
+        try s.send(ShimFrame.signal, payload)
+        // A state round trip makes sure the shim has handled the signal before we return.
+        _ = try s.request(ShimFrame.state, expect: [ShimFrame.stateReply])
+    }
+
+    public func pause(namespace: String, id: String) throws(BerthError) {
+        let info = try task(namespace: namespace, id: id)
+        guard info.status == .running else { throw .failedPrecondition("task \(id.debugDescription) is not running (\(info.status.rawValue))") }
+        try cgroup(namespace, id).setFrozen(true)
+        events.publish(namespace: namespace, topic: Topic.taskPaused, ["id": id])
+    }
+
+    public func resume(namespace: String, id: String) throws(BerthError) {
+        let info = try task(namespace: namespace, id: id)
+        guard info.status == .paused else { throw .failedPrecondition("task \(id.debugDescription) is not paused (\(info.status.rawValue))") }
+        try cgroup(namespace, id).setFrozen(false)
+        events.publish(namespace: namespace, topic: Topic.taskResumed, ["id": id])
+    }
+
+    /// Pids of every process in the container (host pid namespace).
+    public func pids(namespace: String, id: String) throws(BerthError) -> [Int32] {
+        let dir = try runningBundle(namespace, id)
+        if let s = try? ShimSocket(bundle: dir),
+           let payload = try? s.request(ShimFrame.pids, expect: [ShimFrame.pidsReply], timeout: 5000) {
+            return ShimFrame.int32s(payload)
+        }
+        return try cgroup(namespace, id).pids()
+    }
+
+    public func metrics(namespace: String, id: String) throws(BerthError) -> TaskMetrics {
+        guard FileSystem.isDirectory(bundle(namespace, id)) else { throw .notFound("task \(id.debugDescription) not found") }
+        let cg = try cgroup(namespace, id)
+        guard cg.exists else { throw .failedPrecondition("task \(id.debugDescription) has no cgroup (stopped and cleaned)") }
+        return cg.metrics()
+    }
+
+    /// Waits until the task's init exits; returns its exit status.
+    public func wait(namespace: String, id: String) async throws(BerthError) -> Int32 {
+        let a = try attachForWait(namespace: namespace, id: id)
+        return await a.wait() ?? 255
+    }
+
+    private func attachForWait(namespace: String, id: String) throws(BerthError) -> TaskAttachment {
+        try attach(namespace: namespace, id: id)
+    }
+
+    /// Runs another process inside the running task (joins its namespaces and cgroup).
+    public func exec(namespace: String, id: String, execID: String? = nil, args: [String], env: [String] = [],
+                     cwd: String? = nil, user: String? = nil, terminal: Bool = false) throws(BerthError) -> TaskAttachment {
+        guard !args.isEmpty else { throw .invalidArgument("exec: no command given") }
+        let dir = try runningBundle(namespace, id)
+        let c = try containerStore.get(namespace: namespace, id: id)
+        let execID = execID ?? "exec-\(UInt32.random(in: 0...UInt32.max))"
+        guard execID.utf8.count < 256 else { throw .invalidArgument("exec id \(execID.debugDescription) is too long") }
+        guard var process = c.spec.process else { throw .internal("container \(id.debugDescription) has no process in its spec") }
+        process.args = args
+        process.env = SpecGenerator.mergeEnv(process.env ?? [], env)
+        if let cwd { process.cwd = cwd }
+        process.terminal = terminal
+        if let user = user ?? c.spec.annotations?[SpecGenerator.userAnnotation] {
+            process.user = try UserLookup.resolve(try OptionParsing.UserSpec(user), rootfs: dir + "/rootfs")
+        }
+        let conf = try ShimConfig.forExec(execID: execID, process: process, seccomp: c.spec.linux?.seccomp)
+        let s = try ShimSocket(bundle: dir)
+        let payload = try s.request(ShimFrame.exec, conf.encoded, expect: [ShimFrame.execStarted], timeout: 15_000)
+        let pid = payload.count >= 4 ? Int32(bitPattern: ShimFrame.readLE32(payload[0..<4])) : 0
+        events.publish(namespace: namespace, topic: Topic.taskExecStarted, ["id": id, "execID": execID, "pid": String(pid)])
+        return TaskAttachment(bundle: dir, socket: s, execID: execID)
+    }
+
+    // MARK: delete
+
+    /// Deletes a stopped task (any task with `force`, killing it first): stops its shim,
+    /// removes its cgroup, unmounts its rootfs and removes its bundle. Returns the exit status.
+    @discardableResult
+    public func deleteTask(namespace: String, id: String, force: Bool = false) throws(BerthError) -> Int32 {
+        let dir = bundle(namespace, id)
+        guard FileSystem.isDirectory(dir) else { throw .notFound("task \(id.debugDescription) not found") }
+        guard let lock = try BundleLock(dir, wait: true) else { throw .internal("flock \(dir)") }
+        defer { _ = lock }
+        let cg = try? cgroup(namespace, id)
+        var alive = shimAlive(dir)
+        if alive && TaskFiles.exitStatus(bundle: dir) == nil {
+            guard force else {
+                throw .failedPrecondition("task \(id.debugDescription) is running: kill it first or use --force")
+            }
+            if cg?.isFrozen == true { try? cg?.setFrozen(false) }
+            if let s = try? ShimSocket(bundle: dir) {
+                var payload = withUnsafeBytes(of: SIGKILL.littleEndian) { Array($0) }
+                payload.append(1)
+                try? s.send(ShimFrame.signal, payload)
+            }
+            for p in cg?.pids() ?? [] { Glibc.kill(p, SIGKILL) }
+            waitUntil(seconds: 10) { TaskFiles.exitStatus(bundle: dir) != nil || !self.shimAlive(dir) }
+        }
+        let status = TaskFiles.exitStatus(bundle: dir) ?? 255
+        observeExit(namespace: namespace, id: id, status: status)
+        alive = shimAlive(dir)
+        if alive, let shimPID = TaskFiles.pid(dir + "/shim.pid") {
+            if let s = try? ShimSocket(bundle: dir) { try? s.send(ShimFrame.shutdown) }
+            waitUntil(seconds: 5) { !Self.isShim(shimPID) }
+            if Self.isShim(shimPID) { Glibc.kill(shimPID, SIGKILL) }
+        }
+        try cg?.destroy()
+        unmountRootfs(bundle: dir)
+        try FileSystem.removeTree(dir)
+        events.publish(namespace: namespace, topic: Topic.taskDelete, ["id": id, "exitStatus": String(status)])
+        return status
+    }
+
+    func waitUntil(seconds: Double, _ done: () -> Bool) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !done() && Date() < deadline { usleep(1000) }
+    }
+
+    // MARK: reconciliation
+
+    /// Cleans up after tasks whose shim is gone: they are stopped (exit 255 unless the shim
+    /// recorded a status), their cgroup and rootfs mount are removed; the bundle stays so the
+    /// status can be read until the task is deleted. Tasks being set up are left alone.
+    public func reconcile(namespace: String? = nil) {
+        let namespaces = namespace.map { [$0] } ?? ((try? FileManager.default.contentsOfDirectory(atPath: paths.tasksDir)) ?? [])
+        for ns in namespaces {
+            let ids = (try? FileManager.default.contentsOfDirectory(atPath: paths.tasksDir + "/" + ns)) ?? []
+            for id in ids where !id.hasPrefix(".") {
+                let dir = bundle(ns, id)
+                if FileSystem.exists(dir + "/cleaned") || shimAlive(dir) { continue }
+                guard let lock = try? BundleLock(dir, wait: false) else { continue }
+                // Re-check under the lock: a starter may have finished meanwhile.
+                if shimAlive(dir) { continue }
+                if TaskFiles.exitStatus(bundle: dir) == nil { try? FileSystem.writeAtomically(dir + "/exit", "255\n") }
+                observeExit(namespace: ns, id: id, status: TaskFiles.exitStatus(bundle: dir) ?? 255)
+                try? cgroup(ns, id).destroy()
+                unmountRootfs(bundle: dir)
+                try? FileSystem.writeAtomically(dir + "/cleaned", "")
+                _ = lock
+            }
+        }
+    }
+}

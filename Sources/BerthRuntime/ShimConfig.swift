@@ -1,0 +1,103 @@
+import BerthBase
+
+/// shim.conf: the spec translated into berth-shim's NUL-separated `key\0value\0` records
+/// (docs/shim-protocol.md). Also the payload of an `exec` request.
+public struct ShimConfig: Sendable, Equatable {
+    public private(set) var records: [(key: String, value: String)] = []
+
+    public init() {}
+
+    public mutating func add(_ key: String, _ value: String) { records.append((key, value)) }
+
+    public func values(_ key: String) -> [String] { records.filter { $0.key == key }.map(\.value) }
+
+    public var encoded: [UInt8] {
+        var out: [UInt8] = []
+        for (k, v) in records {
+            out += Array(k.utf8); out.append(0)
+            out += Array(v.utf8); out.append(0)
+        }
+        return out
+    }
+
+    public static func == (a: ShimConfig, b: ShimConfig) -> Bool {
+        a.records.map { [$0.key, $0.value] } == b.records.map { [$0.key, $0.value] }
+    }
+
+    /// The init's configuration. Fails on a spec value the shim cannot carry (a NUL in an argument).
+    public static func forInit(spec: Spec, id: String, namespace: String, rootfs: String, cgroupProcs: [String],
+                               logMax: Int = 1 << 20) throws(BerthError) -> ShimConfig {
+        guard let process = spec.process else { throw .invalidArgument("spec of \(id) has no process") }
+        var c = ShimConfig()
+        c.add("id", id)
+        c.add("namespace", namespace)
+        c.add("rootfs", rootfs)
+        c.add("readonly-rootfs", spec.root?.readonly == true ? "1" : "0")
+        if let h = spec.hostname { c.add("hostname", h) }
+        for ns in spec.linux?.namespaces ?? [] where ns.path == nil {
+            c.add("namespace-new", ns.type == "network" ? "net" : ns.type)
+        }
+        for p in cgroupProcs { c.add("cgroup-procs", p) }
+        for m in spec.mounts ?? [] {
+            c.add("mount", [m.type ?? "none", m.source ?? "none", m.destination, (m.options ?? []).joined(separator: ",")].joined(separator: "\t"))
+        }
+        for p in spec.linux?.maskedPaths ?? [] { c.add("masked", p) }
+        for p in spec.linux?.readonlyPaths ?? [] { c.add("readonly", p) }
+        for r in process.rlimits ?? [] { c.add("rlimit", "\(r.type) \(r.soft) \(r.hard)") }
+        c.addProcess(process, seccomp: spec.linux?.seccomp)
+        c.add("log-max", String(logMax))
+        try c.check()
+        return c
+    }
+
+    /// An `exec` request: the process joins the init's namespaces and cgroup with the same security.
+    public static func forExec(execID: String, process: Spec.Process, seccomp: Spec.Seccomp?) throws(BerthError) -> ShimConfig {
+        var c = ShimConfig()
+        c.add("exec-id", execID)
+        c.addProcess(process, seccomp: seccomp)
+        try c.check()
+        return c
+    }
+
+    mutating func addProcess(_ p: Spec.Process, seccomp: Spec.Seccomp?) {
+        for a in p.args { add("arg", a) }
+        for e in p.env ?? [] { add("env", e) }
+        add("cwd", p.cwd)
+        add("uid", String(p.user.uid))
+        add("gid", String(p.user.gid))
+        for g in p.user.additionalGids ?? [] { add("additional-gid", String(g)) }
+        add("terminal", p.terminal == true ? "1" : "0")
+        for cap in p.capabilities?.bounding ?? [] { add("cap", cap) }
+        add("no-new-privs", p.noNewPrivileges == true ? "1" : "0")
+        if let s = seccomp { addSeccomp(s) }
+    }
+
+    mutating func addSeccomp(_ s: Spec.Seccomp) {
+        add("seccomp-default", s.defaultAction)
+        add("seccomp-default-errno", String(s.defaultErrnoRet ?? 1))
+        for rule in s.syscalls ?? [] {
+            var tail = rule.action
+            if rule.action == "SCMP_ACT_ERRNO" || rule.action == "SCMP_ACT_TRACE" { tail += " \(rule.errnoRet ?? 1)" }
+            for a in rule.args ?? [] {
+                let op = a.op.hasPrefix("SCMP_CMP_") ? String(a.op.dropFirst(9)) : a.op
+                tail += " |\(a.index) \(op) \(a.value) \(a.valueTwo ?? 0)"
+            }
+            for name in rule.names { add("seccomp-syscall", "\(name) \(tail)") }
+        }
+    }
+
+    func check() throws(BerthError) {
+        for (k, v) in records where v.utf8.contains(0) {
+            throw .invalidArgument("invalid \(k) \(v.debugDescription): contains a NUL byte")
+        }
+    }
+
+    /// Parses the encoded form (used by tests and by `tasks info`).
+    public static func decode(_ bytes: [UInt8]) -> ShimConfig {
+        var c = ShimConfig()
+        let parts = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        var i = 0
+        while i + 1 < parts.count { c.add(parts[i], parts[i + 1]); i += 2 }
+        return c
+    }
+}

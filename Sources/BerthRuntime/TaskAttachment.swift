@@ -1,0 +1,156 @@
+import BerthBase
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A live connection to a task's (or one exec'd process's) stdio, as `berth tasks attach` and
+/// the UI's console use it. `output` first replays what the task printed so far, then
+/// follows; it finishes when the process exits or on `detach()`.
+public final class TaskAttachment: Sendable {
+    public let output: AsyncStream<[UInt8]>
+    /// The exec id, or nil for the task's init.
+    public let execID: String?
+    private let socket: ShimSocket?
+    private let state = Locked(StateBox())
+    private let bundle: String
+
+    struct StateBox {
+        var status: Int32?
+        var finished = false
+        var detached = false
+        var waiters: [CheckedContinuation<Int32?, Never>] = []
+    }
+
+    /// Attaches to the init of the task in `bundle`. When the shim is already gone (a task that
+    /// ran to completion before anyone attached), the output log and exit file are replayed.
+    init(bundle: String, replayFromDisk: Bool) throws(BerthError) {
+        self.bundle = bundle
+        execID = nil
+        let (stream, cont) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .unbounded)
+        output = stream
+        if replayFromDisk {
+            socket = nil
+            if let log = try? FileSystem.readFile(bundle + "/output.log"), !log.isEmpty { cont.yield(log) }
+            finish(status: TaskFiles.exitStatus(bundle: bundle) ?? 255, cont)
+            return
+        }
+        let s = try ShimSocket(bundle: bundle)
+        socket = s
+        try s.send(ShimFrame.attach)
+        try s.send(ShimFrame.wait)
+        startReader(s, cont, prefix: nil)
+    }
+
+    /// Attaches to an exec'd process over the connection that started it.
+    init(bundle: String, socket s: ShimSocket, execID: String) {
+        self.bundle = bundle
+        self.execID = execID
+        socket = s
+        let (stream, cont) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .unbounded)
+        output = stream
+        startReader(s, cont, prefix: Self.prefix(execID))
+    }
+
+    private static func prefix(_ id: String) -> [UInt8] { [UInt8(id.utf8.count)] + Array(id.utf8) }
+
+    private func startReader(_ s: ShimSocket, _ cont: AsyncStream<[UInt8]>.Continuation, prefix: [UInt8]?) {
+        let bundle = self.bundle
+        let thread = Thread { [self] in
+            while true {
+                let frame: (type: UInt8, payload: [UInt8])?
+                do { frame = try s.receive() } catch { frame = nil }
+                guard let f = frame else {
+                    // Connection gone: detached, or the shim died. Take the status from disk.
+                    finish(status: prefix == nil ? (TaskFiles.exitStatus(bundle: bundle) ?? 255) : 255, cont)
+                    return
+                }
+                switch (f.type, prefix) {
+                case (ShimFrame.output, nil):
+                    cont.yield(f.payload)
+                case (ShimFrame.exited, nil) where f.payload.count >= 4:
+                    finish(status: Int32(bitPattern: ShimFrame.readLE32(f.payload[0..<4])), cont)
+                    return
+                case (ShimFrame.execOutput, let p?) where f.payload.starts(with: p):
+                    cont.yield(Array(f.payload.dropFirst(p.count)))
+                case (ShimFrame.execExited, let p?) where f.payload.starts(with: p) && f.payload.count >= p.count + 4:
+                    finish(status: Int32(bitPattern: ShimFrame.readLE32(f.payload[p.count..<p.count + 4])), cont)
+                    return
+                default:
+                    continue
+                }
+            }
+        }
+        thread.start()
+    }
+
+    private func finish(status: Int32, _ cont: AsyncStream<[UInt8]>.Continuation) {
+        let (waiters, result) = state.withLock { s -> ([CheckedContinuation<Int32?, Never>], Int32?) in
+            if s.finished { return ([], nil) }
+            s.finished = true
+            if !s.detached { s.status = status }
+            let w = s.waiters
+            s.waiters = []
+            return (w, s.status)
+        }
+        cont.finish()
+        for w in waiters { w.resume(returning: result) }
+    }
+
+    /// The exit status once the process has exited (255 when its shim vanished); nil while it
+    /// runs and after `detach()`.
+    public var exitStatus: Int32? { state.withLock { $0.status } }
+
+    /// Waits until the process exits (its status) or the attachment is detached (nil).
+    public func wait() async -> Int32? {
+        await withCheckedContinuation { c in
+            let ready = state.withLock { s -> (Bool, Int32?) in
+                if s.finished { return (true, s.status) }
+                s.waiters.append(c)
+                return (false, nil)
+            }
+            if ready.0 { c.resume(returning: ready.1) }
+        }
+    }
+
+    private var sock: ShimSocket {
+        get throws(BerthError) {
+            guard let socket else { throw .failedPrecondition("the task has exited") }
+            return socket
+        }
+    }
+
+    /// Sends bytes to the process's stdin (or its pty).
+    public func write(_ bytes: [UInt8]) throws(BerthError) {
+        if let execID { try sock.send(ShimFrame.execStdin, Self.prefix(execID) + bytes) } else { try sock.send(ShimFrame.stdin, bytes) }
+    }
+
+    public func closeStdin() throws(BerthError) {
+        try sock.send(ShimFrame.closeStdin, execID.map(Self.prefix) ?? [])
+    }
+
+    /// Sets the pty's window size; the kernel tells the process with SIGWINCH.
+    public func resize(rows: UInt16, cols: UInt16) throws(BerthError) {
+        let size = ShimFrame.le16(rows) + ShimFrame.le16(cols)
+        if let execID { try sock.send(ShimFrame.execResize, Self.prefix(execID) + size) } else { try sock.send(ShimFrame.resize, size) }
+    }
+
+    /// Stops following: the task keeps running; `output` finishes.
+    public func detach() {
+        state.withLock { s in if !s.finished { s.detached = true } }
+        socket?.shutdownBoth()
+    }
+}
+
+/// Files in a task's bundle that outlive its shim.
+enum TaskFiles {
+    static func exitStatus(bundle: String) -> Int32? {
+        guard let s = try? FileSystem.readString(bundle + "/exit") else { return nil }
+        return Int32(s.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    static func pid(_ path: String) -> Int32? {
+        guard let s = try? FileSystem.readString(path) else { return nil }
+        return Int32(s.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
