@@ -33,5 +33,6 @@ public final class BerthCore: Sendable {
         // Leftovers of a berth process killed mid-way (temporary extraction snapshots,
         // directories without records) go before anything else looks at snapshots.
         try? snapshotters.recover()
+        wireRuntime()
     }
 }

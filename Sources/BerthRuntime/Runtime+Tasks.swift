@@ -45,6 +45,7 @@ extension Runtime {
                 spec.process?.user = try UserLookup.resolve(try OptionParsing.UserSpec(user), rootfs: dir + "/rootfs")
             }
             spec.root?.path = dir + "/rootfs"
+            if let limits = spec.process?.rlimits { spec.process?.rlimits = RlimitCeiling.clamp(limits) }
             let group = try cgroup(namespace, id)
             cg = group
             try group.create(resources: spec.linux?.resources)
@@ -80,13 +81,18 @@ extension Runtime {
 
     // MARK: state
 
-    /// Whether `pid` is a live (not zombie) berth-shim.
+    /// Whether `pid` is a live (not zombie) berth-shim. The shim runs from a sealed memfd copy
+    /// of itself, so its exe link reads `/memfd:berth-shim (deleted)`.
     static func isShim(_ pid: Int32) -> Bool {
         guard pid > 0, let stat = try? FileSystem.readString("/proc/\(pid)/stat"),
-              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return false }
-        let comm = stat[stat.index(after: open)..<close]
+              let close = stat.lastIndex(of: ")") else { return false }
         let state = stat[stat.index(after: close)...].dropFirst().first
-        return comm == "berth-shim" && state != "Z" && state != "X"
+        guard state != "Z" && state != "X" else { return false }
+        var buf = [CChar](repeating: 0, count: 512)
+        let n = readlink("/proc/\(pid)/exe", &buf, buf.count - 1)
+        guard n > 0 else { return false }
+        let exe = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return exe.hasPrefix("/memfd:berth-shim") || exe.hasSuffix("/berth-shim") || exe.hasSuffix("/berth-shim (deleted)")
     }
 
     func shimAlive(_ dir: String) -> Bool {

@@ -57,6 +57,7 @@ public final class TaskAttachment: Sendable {
     private func startReader(_ s: ShimSocket, _ cont: AsyncStream<[UInt8]>.Continuation, prefix: [UInt8]?) {
         let bundle = self.bundle
         let thread = Thread { [self] in
+            var received = 0
             while true {
                 let frame: (type: UInt8, payload: [UInt8])?
                 do { frame = try s.receive() } catch { frame = nil }
@@ -67,8 +68,14 @@ public final class TaskAttachment: Sendable {
                 }
                 switch (f.type, prefix) {
                 case (ShimFrame.output, nil):
+                    received += f.payload.count
                     cont.yield(f.payload)
                 case (ShimFrame.exited, nil) where f.payload.count >= 4:
+                    // `exited` can overtake the replay of output.log; the log is complete once
+                    // the exit is recorded, so what was not replayed yet is read from it.
+                    if let log = try? FileSystem.readFile(bundle + "/output.log"), log.count > received {
+                        cont.yield(Array(log[received...]))
+                    }
                     finish(status: Int32(bitPattern: ShimFrame.readLE32(f.payload[0..<4])), cont)
                     return
                 case (ShimFrame.execOutput, let p?) where f.payload.starts(with: p):

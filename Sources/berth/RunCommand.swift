@@ -1,11 +1,60 @@
 import ArgumentParser
 import BerthCore
+import Foundation
 
-struct RunCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a command in a new container.")
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a command in a new container.",
+        discussion: "In the foreground, berth exits with the command's exit status. Detach with ctrl-p ctrl-q.")
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var flags: ContainerFlags
+    @Flag(name: .long, help: "Remove the container when the command exits.")
+    var rm = false
+    @Flag(name: .shortAndLong, help: "Run in the background; print the container id.")
+    var detach = false
+    @Flag(name: [.short, .long], help: "Allocate a terminal.")
+    var tty = false
+    @Flag(name: [.short, .long], help: "Keep stdin open and forward it.")
+    var interactive = false
+    @Option(name: .long, help: "Key sequence that detaches (default ctrl-p,ctrl-q).")
+    var detachKeys = "ctrl-p,ctrl-q"
+    @Argument(parsing: .captureForPassthrough, help: "IMAGE [COMMAND [ARG...]] (COMMAND... with --rootfs)")
+    var args: [String] = []
 
-    func run() throws {
-        throw BerthError.unavailable("run is not implemented yet")
+    func run() async throws {
+        let core = try global.core()
+        let ns = global.ns
+        let keys = try AttachSession.parseDetachKeys(detachKeys)
+        if rm && detach { throw BerthError.invalidArgument("--rm and --detach cannot be combined") }
+        let (rootfs, options, labels) = try flags.resolve(positionals: args, terminal: tty)
+        let id = flags.name ?? BerthCore.newContainerID()
+        do throws(BerthError) {
+            try core.run(namespace: ns, id: id, rootfs: rootfs, options: options, labels: labels)
+        } catch {
+            TaskCLI.failStart(error)
+        }
+        if detach { print(id); return }
+        let attachment = try core.runtime.attach(namespace: ns, id: id)
+        let runtime = core.runtime
+        let session = AttachSession(attachment: attachment, terminal: tty, interactive: interactive, detachKeys: keys,
+                                    forwardSignal: { sig in try? runtime.kill(namespace: ns, id: id, signal: sig) })
+        guard let status = await session.run() else { return }
+        if rm { try core.removeContainer(namespace: ns, id: id, force: true) }
+        TaskCLI.exit(status)
+    }
+}
+
+enum TaskCLI {
+    /// A failed start exits as Docker does: 127 for a missing command, 126 when not executable.
+    static func failStart(_ error: BerthError) -> Never {
+        if let code = error.underlying as? ProcessExitCode {
+            FileHandle.standardError.write(Data("berth: \(error.message)\n".utf8))
+            Foundation.exit(code.code)
+        }
+        CLI.fail(error)
+    }
+
+    static func exit(_ status: Int32) -> Never {
+        Foundation.exit(status)
     }
 }

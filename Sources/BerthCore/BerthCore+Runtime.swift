@@ -1,0 +1,99 @@
+import Foundation
+
+/// Containers and tasks for front ends: `berth run` and `berth containers create` resolve the
+/// image (or take a directory rootfs), create the container and start its task here.
+extension BerthCore {
+    /// Where a new container's rootfs comes from.
+    public enum RootfsChoice: Sendable, Equatable {
+        /// An image in the namespace, unpacked into a snapshot chain; the container gets an
+        /// active snapshot keyed by its id on top of the image's top chain ID.
+        case image(String)
+        /// A host directory, bind-mounted.
+        case directory(String)
+    }
+
+    /// A fresh container id: 16 hex digits.
+    public static func newContainerID() -> String {
+        (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+
+    /// Creates a container. Bad input (unknown image, invalid options, a duplicate id) leaves
+    /// nothing behind.
+    @discardableResult
+    public func createContainer(namespace: String, id: String, rootfs: RootfsChoice, options: ContainerOptions = ContainerOptions(),
+                                labels: Labels = [:]) throws(BerthError) -> Container {
+        try NamespaceName.validate(namespace)
+        try OptionParsing.validateID(id)
+        if (try? runtime.container(namespace: namespace, id: id)) != nil {
+            throw .alreadyExists("container \(id.debugDescription) already exists")
+        }
+        switch rootfs {
+        case .directory(let dir):
+            return try runtime.createContainer(namespace: namespace, id: id, imageConfig: nil, rootfs: .directory(dir),
+                                               options: options, labels: labels)
+        case .image(let name):
+            let config = try hostManifest(namespace: namespace, image: name).imageConfig.config
+            let snapshotter = Snapshotters.defaultName
+            _ = try prepareContainerRootfs(namespace: namespace, image: name, key: id, snapshotter: snapshotter)
+            do {
+                return try runtime.createContainer(namespace: namespace, id: id, image: name, imageConfig: config,
+                                                   rootfs: .snapshot(snapshotter: snapshotter, key: id),
+                                                   options: options, labels: labels)
+            } catch {
+                try? self.snapshotter(snapshotter).remove(namespace: namespace, key: id)
+                throw error
+            }
+        }
+    }
+
+    /// The image's config for this host's platform (or its only manifest's).
+    func hostManifest(namespace: String, image: String) throws(BerthError) -> ManifestDetails {
+        let details = try images.inspect(namespace: namespace, image)
+        if let m = details.manifests.first(where: { $0.platform.matchesStrictly(.host) }) { return m }
+        if details.manifests.count == 1 { return details.manifests[0] }
+        throw .notFound("image \(image.debugDescription) has no manifest for \(Platform.host)")
+    }
+
+    /// Creates a container and starts its task; on a failed start the container (and its
+    /// snapshot) is removed again. The error of a failed start carries `ProcessExitCode`.
+    @discardableResult
+    public func run(namespace: String, id: String, rootfs: RootfsChoice, options: ContainerOptions = ContainerOptions(),
+                    labels: Labels = [:]) throws(BerthError) -> TaskInfo {
+        try createContainer(namespace: namespace, id: id, rootfs: rootfs, options: options, labels: labels)
+        do {
+            return try runtime.startTask(namespace: namespace, id: id)
+        } catch {
+            try? runtime.deleteContainer(namespace: namespace, id: id, force: true)
+            throw error
+        }
+    }
+
+    /// Removes a container with its task and snapshot (`force`: even while it runs).
+    public func removeContainer(namespace: String, id: String, force: Bool = false) throws(BerthError) {
+        try runtime.deleteContainer(namespace: namespace, id: id, force: force)
+    }
+
+}
+
+extension BerthCore {
+    /// Connects the runtime to the snapshotters (a container's rootfs is the mounts of its
+    /// active snapshot; removing the container removes the snapshot), then reconciles tasks
+    /// whose shim died while no berth process was looking.
+    func wireRuntime() {
+        let snapshotters = self.snapshotters
+        var hooks = Runtime.RootfsHooks()
+        hooks.mount = { (c: Container, target: String) throws(BerthError) in
+            let mounts = try snapshotters.snapshotter(named: c.snapshotter).mounts(namespace: c.namespace, key: c.snapshotKey)
+            try Mount.mountAll(mounts, at: target)
+        }
+        hooks.remove = { (c: Container) throws(BerthError) in
+            do {
+                try snapshotters.snapshotter(named: c.snapshotter).remove(namespace: c.namespace, key: c.snapshotKey)
+            } catch where error.code == .notFound {
+                return
+            }
+        }
+        runtime.setRootfsHooks(hooks)
+        runtime.reconcile()
+    }
+}
