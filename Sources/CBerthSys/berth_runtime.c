@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/statfs.h>
-#include <termios.h>
 #include <unistd.h>
 
 int berth_rename_noreplace(const char *from, const char *to) {
@@ -16,21 +15,6 @@ long berth_fs_magic(const char *path) {
     struct statfs fs;
     if (statfs(path, &fs) != 0) return -1;
     return (long)fs.f_type;
-}
-
-int berth_tty_raw(int fd, void *saved, unsigned long saved_size) {
-    struct termios t;
-    if (saved_size < sizeof t) { errno = EINVAL; return -1; }
-    if (tcgetattr(fd, &t) != 0) return -1;
-    memcpy(saved, &t, sizeof t);
-    cfmakeraw(&t);
-    return tcsetattr(fd, TCSADRAIN, &t);
-}
-
-int berth_tty_restore(int fd, const void *saved) {
-    struct termios t;
-    memcpy(&t, saved, sizeof t);
-    return tcsetattr(fd, TCSADRAIN, &t);
 }
 
 int berth_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

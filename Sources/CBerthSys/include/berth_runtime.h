@@ -8,11 +8,6 @@ int berth_rename_noreplace(const char *from, const char *to);
 /* The f_type of the file system holding path (statfs), or -1. */
 long berth_fs_magic(const char *path);
 
-/* Puts a terminal into raw mode, saving its previous settings in *saved (opaque, 64 bytes+). */
-int berth_tty_raw(int fd, void *saved, unsigned long saved_size);
-/* Restores settings saved by berth_tty_raw. */
-int berth_tty_restore(int fd, const void *saved);
-
 /* pipe2(O_CLOEXEC). */
 int berth_pipe_cloexec(int fds[2]);
 
