@@ -87,10 +87,10 @@ extension BerthCore {
             try Mount.mountAll(mounts, at: target)
         }
         hooks.remove = { (c: Container) throws(BerthError) in
-            do {
+            do throws(BerthError) {
                 try snapshotters.snapshotter(named: c.snapshotter).remove(namespace: c.namespace, key: c.snapshotKey)
-            } catch where error.code == .notFound {
-                return
+            } catch {
+                if error.code != .notFound { throw error }
             }
         }
         runtime.setRootfsHooks(hooks)
