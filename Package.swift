@@ -59,7 +59,12 @@ let package = Package(
         ]),
         // The per-task supervisor and container init: C, so nothing runs between fork and exec
         // but async-signal-safe code, and its resident size stays small.
-        .executableTarget(name: "berth-shim", linkerSettings: [.linkedLibrary("seccomp"), .linkedLibrary("cap")]),
+        // Linked statically and without Swift's start-up object: the shim loads no Swift runtime
+        // or shared libraries, which keeps it small (and its sealed memfd copy too).
+        .executableTarget(name: "berth-shim", linkerSettings: [
+            .linkedLibrary("seccomp"), .linkedLibrary("cap"),
+            .unsafeFlags(["-nostartfiles", "-static-executable", "-Xlinker", "--strip-all"]),
+        ]),
 
         // Unit tests beside their modules; kernel and outside-tool tests in BerthIntegrationTests.
         .target(name: "BerthTestSupport", dependencies: ["BerthCore"], path: "Tests/BerthTestSupport"),

@@ -1,4 +1,4 @@
-/* berth-shim <bundle>: supervises one task. Start-up: re-exec from a sealed copy, read
+/* berth-shim <bundle>: supervises one task. Start-up: re-exec from a read-only mount, read
  * shim.conf, detach, create the container's init, report readiness on fd 3, then serve. */
 #include "shim.h"
 #include <errno.h>
@@ -10,21 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/sendfile.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
-
-#ifndef MFD_EXEC
-#define MFD_EXEC 0x0010U
-#endif
 
 struct shim S;
 static int ready_fd = -1;
@@ -45,32 +41,38 @@ static void __attribute__((noreturn)) fail_start(int code, const char *msg) {
     _exit(code ? code : 1);
 }
 
-/* CVE-2019-5736: a process in the container could open /proc/<pid>/exe of a shim child
- * (during exec, before it execs) and write through it into the host's binary. Running from a
- * sealed memfd copy makes that inode immutable. */
-static void reexec_sealed(char **argv) {
-    int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-    if (self < 0) fail_start(1, "open /proc/self/exe failed");
-    int seals = fcntl(self, F_GET_SEALS);
-    if (seals >= 0 && (seals & F_SEAL_WRITE)) {
-        close(self);
-        return;
+/* CVE-2019-5736: a process in the container could open /proc/<pid>/exe of a shim process
+ * that is visible to it (the exec helper, or every shim without a pid namespace) and later
+ * write through it into the host's binary. The shim re-executes itself from a read-only bind
+ * mount of its binary in a mount namespace of its own (a slave of the host's, so the host's
+ * later mounts and unmounts still reach it): /proc/<pid>/exe of every shim process then
+ * resolves through a read-only mount and cannot be opened for writing (EROFS). Unlike a
+ * memfd copy this costs no memory: all shims share the binary's page cache. */
+static void reexec_readonly(char **argv) {
+    struct statvfs sv;
+    if (statvfs("/proc/self/exe", &sv) == 0 && (sv.f_flag & ST_RDONLY)) return;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) fail_start(1, "readlink /proc/self/exe failed");
+    exe[n] = '\0';
+    char m[4300];
+    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+        snprintf(m, sizeof m, "private mount namespace for the shim: %s", strerror(errno));
+        fail_start(1, m);
     }
-    int mfd = memfd_create("berth-shim", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-    if (mfd < 0 && errno == EINVAL) mfd = memfd_create("berth-shim", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    struct stat st;
-    if (mfd < 0 || fstat(self, &st) < 0) fail_start(1, "memfd_create for the sealed shim copy failed");
-    off_t off = 0;
-    while (off < st.st_size) {
-        ssize_t n = sendfile(mfd, self, &off, (size_t)(st.st_size - off));
-        if (n <= 0) fail_start(1, "copy of the shim binary into a memfd failed");
+    unsigned long keep = 0;
+    if (sv.f_flag & ST_NOSUID) keep |= MS_NOSUID;
+    if (sv.f_flag & ST_NODEV) keep |= MS_NODEV;
+    /* The path, not /proc/self/exe: that names the binary on the mount of the old namespace. */
+    if (mount(exe, exe, NULL, MS_BIND, NULL) < 0 ||
+        mount(NULL, exe, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0) {
+        snprintf(m, sizeof m, "read-only bind of %s: %s", exe, strerror(errno));
+        fail_start(1, m);
     }
-    if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
-        fail_start(1, "sealing the shim memfd failed");
-    close(self);
     extern char **environ;
-    fexecve(mfd, argv, environ);
-    fail_start(1, "fexecve of the sealed shim copy failed");
+    execve(exe, argv, environ);
+    snprintf(m, sizeof m, "re-exec %s: %s", exe, strerror(errno));
+    fail_start(1, m);
 }
 
 int parse_clone_flags(const struct conf *c) {
@@ -230,7 +232,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: berth-shim <absolute bundle dir>\n");
         fail_start(2, "usage: berth-shim <absolute bundle dir>");
     }
-    reexec_sealed(argv);
+    reexec_readonly(argv);
     /* Nothing inherited survives but the readiness fd (and 0-2, replaced after detaching). */
     syscall(SYS_close_range, ready_fd == 3 ? 4U : 3U, ~0U, 0);
     if (ready_fd == 3) fcntl(3, F_SETFD, FD_CLOEXEC);

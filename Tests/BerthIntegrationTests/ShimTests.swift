@@ -274,7 +274,7 @@ struct ShimTests {
         }
     }
 
-    @Test func shimOutlivesItsStarterAndRunsFromASealedCopy() throws {
+    @Test func shimOutlivesItsStarterAndItsBinaryCannotBeWrittenThroughProc() throws {
         try withFixture { f in
             let line = try f.start(f.conf(["sh", "-c", "read x; echo after; exit 4"]), ownGroup: true,
                                    starter: ["/bin/sh", "-c", "\"$0\" \"$1\"; exec sleep 60"])
@@ -286,9 +286,18 @@ struct ShimTests {
             let shim = try #require(f.pidFile("shim.pid"))
             #expect(kill(shim, 0) == 0)
             #expect(getsid(shim) != getsid(0))
-            let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(shim)/exe")) ?? ""
-            #expect(exe.hasPrefix("/memfd:berth-shim"))
-            #expect(open("/proc/\(shim)/exe", O_WRONLY) == -1)
+            // CVE-2019-5736: the shim runs from a read-only mount of its binary, so a path
+            // kept through /proc/<pid>/exe cannot be reopened for writing even once no shim
+            // executes the binary any more (while one does, the kernel says ETXTBSY first).
+            let exe = open("/proc/\(shim)/exe", 0o10000000 | O_CLOEXEC) // O_PATH
+            #expect(exe >= 0)
+            defer { close(exe) }
+            var sv = statvfs()
+            #expect(fstatvfs(exe, &sv) == 0 && sv.f_flag & UInt(ST_RDONLY) != 0)
+            let fd = open("/proc/self/fd/\(exe)", O_WRONLY)
+            let err = errno
+            if fd >= 0 { close(fd) }
+            #expect(fd == -1 && (err == EROFS || err == ETXTBSY))
             let c = try f.connect()
             c.send(ShimMsg.attach)
             c.sendText(ShimMsg.stdin, "\n")
