@@ -47,7 +47,7 @@ extension ContentStore {
     /// Ingests in progress in `namespace`.
     public func activeIngests(namespace: String) -> [IngestStatus] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: paths.ingestDir)) ?? []
-        return names.compactMap { ingestStatus(dir: paths.ingestDir + "/" + $0) }
+        return names.filter { !$0.hasPrefix(".") }.compactMap { ingestStatus(dir: paths.ingestDir + "/" + $0) }
             .filter { $0.namespace == namespace }
             .sorted { $0.ref < $1.ref }
     }
@@ -57,7 +57,11 @@ extension ContentStore {
         var st = stat()
         guard stat(dir + "/data", &st) == 0 else { return nil }
         let started = (try? FileSystem.readString(dir + "/startedat")).flatMap(LeaseStore.parseTime) ?? Date(timeIntervalSince1970: Double(st.st_ctim.tv_sec))
-        let updated = Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
+        // `updatedat` is written when a writer opens or closes; data's mtime is fresher while
+        // one is writing (or after one was killed).
+        let mtime = Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
+        let stamp = (try? FileSystem.readString(dir + "/updatedat")).flatMap(LeaseStore.parseTime)
+        let updated = max(mtime, stamp ?? mtime)
         let total = (try? FileSystem.readString(dir + "/total")).flatMap { Int64($0) }
         var locked = false
         let fd = open(dir + "/data", O_RDONLY | O_CLOEXEC)
@@ -78,7 +82,15 @@ extension ContentStore {
             defer { close(fd) }
             if flock(fd, LOCK_EX | LOCK_NB) != 0 { throw .locked("ref \(ref) is locked") }
         }
-        try FileSystem.removeTree(dir)
+        try FileSystem.removeTree(try retire(dir))
+    }
+
+    /// Renames an ingest directory out of the way (to `.retired-*`, which listings skip) so
+    /// that it can be removed without racing a writer that opens the same ref.
+    func retire(_ dir: String) throws(BerthError) -> String {
+        let to = paths.ingestDir + "/.retired-" + UUID().uuidString.lowercased()
+        guard rename(dir, to) == 0 else { throw .system("rename", dir) }
+        return to
     }
 
     /// Removes ingests that no writer holds, no live lease protects, and that have not been
@@ -88,10 +100,12 @@ extension ContentStore {
         var removed: [String] = []
         for n in names {
             let dir = paths.ingestDir + "/" + n
-            guard let s = ingestStatus(dir: dir) else {
-                // A directory without ref or data is the remains of a crash during creation.
+            guard !n.hasPrefix("."), let s = ingestStatus(dir: dir) else {
+                // A directory without ref or data is the remains of a crash during creation;
+                // a retired one, of a crash during commit or abort (which take milliseconds).
                 var st = stat()
-                if lstat(dir, &st) == 0, Date().timeIntervalSince1970 - Double(st.st_mtim.tv_sec) > idle {
+                let limit = n.hasPrefix(".retired-") ? min(idle, 60) : idle
+                if lstat(dir, &st) == 0, Date().timeIntervalSince1970 - Double(st.st_mtim.tv_sec) > limit {
                     try? FileSystem.removeTree(dir)
                 }
                 continue
@@ -157,6 +171,7 @@ public final class ContentWriter {
             try FileSystem.writeAtomically(dir + "/startedat", LeaseStore.formatTime(Date()))
         }
         if let expectedSize { try FileSystem.writeAtomically(dir + "/total", String(expectedSize)) }
+        try FileSystem.writeAtomically(dir + "/updatedat", LeaseStore.formatTime(Date()))
         try rehashExisting()
     }
 
@@ -226,12 +241,15 @@ public final class ContentWriter {
         fchmod(fd, 0o444)
         let blob = store.blobPath(actual)
         let size = offset
+        // Take the ingest out of its path first, while still holding its lock, so a writer
+        // that opens the same ref from now on starts a fresh directory instead of one that
+        // is about to be removed.
+        let retired = try store.retire(dir)
+        defer { try? FileSystem.removeTree(retired) }
         let lock = try ContentLock(path: store.lockPath, exclusive: false)
         defer { lock.release() }
-        if FileSystem.exists(blob) {
-            unlink(dataPath)
-        } else {
-            guard rename(dataPath, blob) == 0 else { throw .system("rename", blob) }
+        if !FileSystem.exists(blob) {
+            guard rename(retired + "/data", blob) == 0 else { throw .system("rename", blob) }
             FileSystem.syncDirectory(store.paths.blobsDir)
         }
         let ns = namespace, lease = self.lease, ref = self.ref
@@ -243,19 +261,21 @@ public final class ContentWriter {
             }
         }
         lock.release()
-        try? FileSystem.removeTree(dir)
         close()
         return (actual, size)
     }
 
     /// Stops writing and keeps the data for a later writer to resume.
     public func close() {
-        if fd >= 0 { Glibc.close(fd); fd = -1 }
+        guard fd >= 0 else { return }
+        if FileSystem.exists(dir) { try? FileSystem.writeAtomically(dir + "/updatedat", LeaseStore.formatTime(Date())) }
+        Glibc.close(fd)
+        fd = -1
     }
 
     /// Stops writing and removes the ingest.
     public func abort() {
-        try? FileSystem.removeTree(dir)
+        if let retired = try? store.retire(dir) { try? FileSystem.removeTree(retired) }
         close()
     }
 }

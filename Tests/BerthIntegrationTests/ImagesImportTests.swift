@@ -113,6 +113,31 @@ import Testing
         #expect(info.contains("containerd.io/gc.ref.content.m.0") && info.contains("containerd.io/gc.ref.content.m.1"))
     }
 
+    /// docker save since Docker 25: an OCI layout plus manifest.json, the names in RepoTags.
+    @Test(.enabled(if: Privilege.canRunRootTests))
+    func newerDockerSaveLayout() throws {
+        let s = try Scratch("docker25"); defer { s.cleanup() }
+        let b = try LayoutBuilder(s.dir + "/layout")
+        let m = try b.image(.host, files: ["etc/os": "docker\n"], compression: .gzip)
+        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(try FileSystem.readFile(b.dir + "/blobs/sha256/" + m.digest.encoded)))
+        b.index = [m]
+        let entry: [[String: [String]]] = [[
+            "RepoTags": ["registry.example:5000/ops/tool:7"],
+            "Layers": manifest.layers.map { "blobs/sha256/" + $0.digest.encoded },
+        ]]
+        var json = String(decoding: try b.json(entry), as: UTF8.self)
+        json = json.replacingOccurrences(of: "{\"Layers\"", with: "{\"Config\":\"blobs/sha256/\(manifest.config.digest.encoded)\",\"Layers\"")
+        try FileSystem.writeAtomically(b.dir + "/manifest.json", json)
+        try b.tar(to: s.dir + "/d.tar")
+        let tmp = try TempRoot("img"); defer { tmp.cleanup() }
+        let cli = BerthCLI(tmp: tmp)
+        try cli.check(["images", "import", s.dir + "/d.tar"])
+        #expect(try cli.imageNames() == ["registry.example:5000/ops/tool:7"])
+        let d: ImageDetails = try JSONDecoder.iso.decode(ImageDetails.self, from: Data(try cli.check(["images", "inspect", "--format", "json", "registry.example:5000/ops/tool:7"]).utf8))
+        #expect(d.manifests.first?.layers.map(\.mediaType) == [MediaType.dockerLayerGzip])
+        #expect(d.manifests.first?.layers.map(\.digest) == manifest.layers.map(\.digest))
+    }
+
     @Test(.enabled(if: Privilege.canRunRootTests))
     func importFromStdinAndRemoveCollects() throws {
         let s = try Scratch("stdin"); defer { s.cleanup() }
