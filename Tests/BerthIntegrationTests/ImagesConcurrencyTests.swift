@@ -54,6 +54,42 @@ import Testing
         }
     }
 
+    /// A garbage collection running over and over during an import never takes its blobs:
+    /// the import's lease holds them until the image record references them.
+    @Test(.enabled(if: Privilege.canRunRootTests))
+    func gcDuringImportKeepsItsBlobs() throws {
+        let s = try Scratch("gcrace"); defer { s.cleanup() }
+        let archive = try bigArchive(s, name: "localhost/g:1", mib: 64)
+        let tmp = try TempRoot("img"); defer { tmp.cleanup() }
+        let cli = BerthCLI(tmp: tmp)
+        try cli.check(["demo"])
+        let done = Locked(false)
+        let gcRuns = Locked(0)
+        let gcErrors = Locked([String]())
+        let group = DispatchGroup()
+        group.enter()
+        Thread.detachNewThread {
+            while !done.current {
+                if let r = try? cli.run(["gc"]) {
+                    if r.succeeded { gcRuns.withLock { $0 += 1 } } else { gcErrors.withLock { $0.append(r.stderr) } }
+                }
+            }
+            group.leave()
+        }
+        let r = try cli.run(["images", "import", "--no-unpack", archive])
+        done.withLock { $0 = true }
+        group.wait()
+        #expect(r.succeeded, "\(r.stderr)")
+        #expect(gcRuns.current > 0)
+        #expect(gcErrors.current.isEmpty, "\(gcErrors.current)")
+        #expect(try cli.imageNames() == ["localhost/busybox:latest", "localhost/g:1"])
+        try cli.check(["gc"])
+        let listed = Set(try cli.check(["content", "ls", "-q"]).split(separator: "\n").map { String($0.dropFirst(7)) })
+        #expect(Set(cli.blobs()) == listed)
+        #expect(listed.count == 6)
+        try cli.check(["images", "export", s.dir + "/out.tar", "localhost/g:1"])
+    }
+
     @Test(.enabled(if: Privilege.canRunRootTests))
     func killDuringImportThenReimport() throws {
         let s = try Scratch("kill"); defer { s.cleanup() }

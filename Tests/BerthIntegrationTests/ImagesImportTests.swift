@@ -138,6 +138,23 @@ import Testing
         #expect(d.manifests.first?.layers.map(\.digest) == manifest.layers.map(\.digest))
     }
 
+    /// On a terminal, import draws a progress line (bytes, rate) on stderr; not otherwise.
+    @Test(.enabled(if: Privilege.canRunRootTests))
+    func progressLineOnlyOnATerminal() throws {
+        let s = try Scratch("progress"); defer { s.cleanup() }
+        let b = try LayoutBuilder(s.dir + "/layout")
+        b.add(try b.image(.host, files: ["a": String(repeating: "p", count: 100_000)]), refName: "localhost/p:1")
+        try b.tar(to: s.dir + "/p.tar")
+        let tmp = try TempRoot("img"); defer { tmp.cleanup() }
+        let cli = BerthCLI(tmp: tmp)
+        let plain = try cli.run(["images", "import", "--no-unpack", s.dir + "/p.tar"])
+        #expect(plain.succeeded && plain.stderr.isEmpty)
+        let tty = try Command.run(["script", "-qec", "\(BuiltProducts.berth) images import --no-unpack \(s.dir)/p.tar", "/dev/null"],
+                                  environment: cli.env)
+        #expect(tty.succeeded, "\(tty.stdout)")
+        #expect(tty.stdout.contains("importing ") && tty.stdout.contains("/s"))
+    }
+
     @Test(.enabled(if: Privilege.canRunRootTests))
     func importFromStdinAndRemoveCollects() throws {
         let s = try Scratch("stdin"); defer { s.cleanup() }
