@@ -205,7 +205,6 @@ struct Walker {
     let source: String
     let wanted: [Platform]?
     var labels: [Digest: Labels] = [:]
-    var checked: Set<Digest> = []
 
     init(service: ImageService, namespace: String, source: String, wanted: [Platform]?) {
         self.service = service
