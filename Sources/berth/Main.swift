@@ -6,7 +6,7 @@ import Foundation
 struct BerthMain {
     static func main() async {
         do {
-            var command = try Berth.parseAsRoot()
+            var command = try Berth.parseAsRoot(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -18,6 +18,28 @@ struct BerthMain {
             Berth.exit(withError: error)
         }
     }
+}
+
+/// Global options may stand before the command (`berth -n team-a images ls`, as ctr and
+/// podman take them). Every command declares them itself, and a command line with only options
+/// would otherwise open the UI, so leading ones are moved into the environment the commands
+/// read their defaults from.
+func hoistingGlobalOptions(_ args: [String]) -> [String] {
+    let envFor = ["--root": "BERTH_ROOT", "--state": "BERTH_STATE", "--namespace": "BERTH_NAMESPACE", "-n": "BERTH_NAMESPACE"]
+    var i = 0
+    while i < args.count {
+        let a = args[i]
+        if let eq = a.firstIndex(of: "="), let key = envFor[String(a[..<eq])] {
+            setenv(key, String(a[a.index(after: eq)...]), 1)
+            i += 1
+        } else if let key = envFor[a], i + 1 < args.count {
+            setenv(key, args[i + 1], 1)
+            i += 2
+        } else {
+            break
+        }
+    }
+    return Array(args[i...])
 }
 
 struct Berth: AsyncParsableCommand {
