@@ -38,6 +38,9 @@ static void __attribute__((noreturn)) fail_start(int code, const char *msg) {
     for (char *p = line; p[1]; p++)
         if (*p == '\n') *p = ' ';
     report(line);
+    write_all(2, "berth-shim: ", 12);
+    write_all(2, msg, strlen(msg));
+    write_all(2, "\n", 1);
     _exit(code ? code : 1);
 }
 
@@ -146,8 +149,11 @@ static void create_init(void) {
         .proc = &S.conf, .task = &S.conf, .is_init = 1, .stdio = {child[0], child[1], child[2]},
         .tty = tty, .tty_path = tty >= 0 ? tty_path : NULL, .sync_fd = sync[0], .err_fd = errp[1],
     };
-    /* Raw clone with a NULL stack forks; CLONE_NEWPID makes the child pid 1 of its namespace. */
-    pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)parse_clone_flags(&S.conf) | SIGCHLD, NULL, NULL, NULL, NULL);
+    /* Raw clone with a NULL stack forks; CLONE_NEWPID makes the child pid 1 of its namespace.
+     * The cgroup namespace waits until the child is in its cgroup (child_init), so that the
+     * namespace's root is the container's cgroup, not the shim's. */
+    unsigned long flags = (unsigned long)parse_clone_flags(&S.conf) & ~(unsigned long)CLONE_NEWCGROUP;
+    pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
     if (pid < 0) {
         char m[256];
         snprintf(m, sizeof m, "clone: %s", strerror(errno));
@@ -260,8 +266,13 @@ int main(int argc, char **argv) {
     daemonize();
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     if (chdir("/") < 0) fail_start(1, "chdir / failed");
+    /* stdin and stdout go; stderr stays only when it is a regular file (a log chosen by the
+     * starter): a pipe or terminal would tie the shim to the program that started it. */
+    struct stat st;
+    int keep_err = fstat(2, &st) == 0 && S_ISREG(st.st_mode);
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    for (int i = 0; i < 3; i++) dup2(null, i);
+    for (int i = 0; i < 3; i++)
+        if (i < 2 || !keep_err) dup2(null, i);
     if (null > 2) close(null);
 
     signal(SIGPIPE, SIG_IGN);

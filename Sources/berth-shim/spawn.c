@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -145,6 +146,8 @@ void child_init(const struct spawn *s) {
     if (r != 1) _exit(1); /* the shim gave up on us */
     close(s->sync_fd);
     const struct conf *t = s->task;
+    if (conf_has_ns(t, "cgroup") && unshare(CLONE_NEWCGROUP) < 0)
+        child_fail(s, 1, "new cgroup namespace: %s", strerror(errno));
     if (conf_has_ns(t, "net")) loopback_up(s);
     setup_rootfs(s);
     if (t->hostname && t->hostname[0] && conf_has_ns(t, "uts") &&

@@ -204,12 +204,14 @@ struct ShimTests {
     @Test func cgroupJoinPidsAndSignalAll() throws {
         try withFixture { f in
             let procs = try f.makeCgroup()
-            var conf = f.conf(["sh", "-c", "sleep 100 & sleep 100 & echo started; wait"])
+            var conf = f.conf(["sh", "-c", "grep -E '(pids|^0:):' /proc/self/cgroup; sleep 100 & sleep 100 & echo started; wait"])
             conf.add("cgroup-procs", procs)
             try f.start(conf)
             let c = try f.connect()
             c.send(ShimMsg.attach)
             #expect(c.waitOutput { $0.contains("started") })
+            // The cgroup namespace is rooted at the task's cgroup.
+            #expect(c.outputText.hasSuffix(":/\nstarted\n"))
             let initPid = try #require(f.pidFile("init.pid"))
             #expect((readProcFile(procs) ?? "").contains("\(initPid)\n"))
             var pids: [Int32] = []
