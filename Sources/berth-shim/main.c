@@ -265,6 +265,10 @@ int main(int argc, char **argv) {
 
     daemonize();
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    /* Not dumpable, and so neither are its children until they exec: a process in the
+     * container cannot reach a shim child's host fds through /proc/<pid>/fd during setup
+     * (CVE-2016-9962). execve makes the task's own program dumpable again. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (chdir("/") < 0) fail_start(1, "chdir / failed");
     /* stdin and stdout go; stderr stays only when it is a regular file (a log chosen by the
      * starter): a pipe or terminal would tie the shim to the program that started it. */

@@ -263,6 +263,19 @@ struct ShimTests {
             let catExit = try c.expect(ShimMsg.execExited)
             #expect(fromLE32(catExit[4..<8]) == 0)
 
+            // Another user; its /proc entries are its own again after exec (the shim's
+            // children are not dumpable while they set up).
+            var user = ShimConf()
+            user.add("exec-id", "user")
+            user.add("arg", "sh", "-c", "id -u; id -g; ls /proc/self/fd >/dev/null && echo fd-ok")
+            user.add("uid", "1000")
+            user.add("gid", "1001")
+            c.send(ShimMsg.exec, user.bytes)
+            _ = try c.expect(ShimMsg.execStarted)
+            #expect(c.waitOutput(exec: true) { $0.contains("fd-ok") })
+            #expect(c.execText.contains("1000\n1001\nfd-ok"))
+            _ = try c.expect(ShimMsg.execExited)
+
             var missing = ShimConf()
             missing.add("exec-id", "e2")
             missing.add("arg", "/nope")
@@ -273,6 +286,44 @@ struct ShimTests {
             #expect(try c.waitExit() == 0)
             c.send(ShimMsg.exec, ex.bytes)
             #expect(String(decoding: try c.expect(ShimMsg.error), as: UTF8.self).contains("not running"))
+        }
+    }
+
+    @Test func execWithATerminalFollowsExecResize() throws {
+        try withFixture { f in
+            try f.start(f.conf(["sh", "-c", "read x"]))
+            let c = try f.connect()
+            var ex = ShimConf()
+            ex.add("exec-id", "tty")
+            ex.add("arg", "sh", "-c", "stty size; read x; stty size")
+            ex.add("terminal", "1")
+            c.send(ShimMsg.exec, ex.bytes)
+            _ = try c.expect(ShimMsg.execStarted)
+            #expect(c.waitOutput(exec: true) { $0.contains("24 80") })
+            let prefix: [UInt8] = [3] + Array("tty".utf8)
+            c.send(10, prefix + le16(50) + le16(100))
+            c.send(ShimMsg.execStdin, prefix + Array("\n".utf8))
+            #expect(c.waitOutput(exec: true) { $0.contains("50 100") })
+            let exited = try c.expect(ShimMsg.execExited)
+            #expect(fromLE32(exited[4..<8]) == 0)
+            c.sendText(ShimMsg.stdin, "\n")
+            #expect(try c.waitExit() == 0)
+        }
+    }
+
+    @Test func readonlyRootfs() throws {
+        try withFixture { f in
+            var conf = f.conf(["sh", "-c", "read x; touch /x 2>&1; echo rc=$?; touch /dev/shm/y && echo shm-rw"])
+            conf.add("readonly-rootfs", "1")
+            try f.start(conf)
+            let c = try f.connect()
+            c.send(ShimMsg.attach)
+            c.sendText(ShimMsg.stdin, "\n")
+            #expect(try c.waitExit() == 0)
+            #expect(c.waitOutput { $0.contains("shm-rw") })
+            #expect(c.outputText.contains("Read-only file system"))
+            #expect(c.outputText.contains("rc=1"))
+            #expect(!FileManager.default.fileExists(atPath: f.image + "/x"))
         }
     }
 
