@@ -67,6 +67,13 @@ static void send_frame(struct client *c, uint8_t type, const void *pre, size_t p
 
 static void send_error(struct client *c, const char *msg) { send_frame(c, R_ERROR, NULL, 0, msg, strlen(msg)); }
 
+static void client_write(struct client *c);
+
+/* Sends replay chunks until the client's socket is full or the replay has caught up. */
+static void replay_now(struct client *c) {
+    while (c->replay_fd >= 0 && c->out.len == 0 && !c->dead) client_write(c);
+}
+
 /* ---- output.log ---- */
 
 /* Keep the newer half: copy it to a temp file and rename it over the log. */
@@ -75,6 +82,8 @@ static void log_rotate(size_t incoming) {
     if ((long long)(keep + (off_t)incoming) > S.conf.log_max) keep = S.conf.log_max - (off_t)incoming;
     if (keep > S.log_size) keep = S.log_size;
     off_t from = S.log_size - keep;
+    /* Replaying clients lose what is dropped; give them as much as they can take first. */
+    for (struct client *c = S.clients; c; c = c->next) replay_now(c);
     int src = openat(S.bundle, "output.log", O_RDONLY | O_CLOEXEC);
     int dst = openat(S.bundle, ".output.log.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
     if (src < 0 || dst < 0) goto fail;
@@ -316,6 +325,7 @@ static void handle(struct client *c, uint8_t type, unsigned char *p, size_t len)
         c->attached = 1;
         c->replay_fd = openat(S.bundle, "output.log", O_RDONLY | O_CLOEXEC);
         c->replay_off = 0;
+        replay_now(c);
         break;
     case M_STDIN:
         if (!S.reaped && (S.master >= 0 || S.in_w >= 0)) {
