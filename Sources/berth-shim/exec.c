@@ -52,8 +52,7 @@ struct execproc *start_exec(struct client *cl, char *payload, size_t len, char *
         return NULL;
     }
     struct execproc *e = calloc(1, sizeof *e);
-    int nsfd[6] = {-1, -1, -1, -1, -1, -1}, child[3] = {-1, -1, -1}, tty = -1, pidp[2] = {-1, -1}, errp[2] = {-1, -1};
-    char tty_path[64];
+    int nsfd[6] = {-1, -1, -1, -1, -1, -1}, child[3] = {-1, -1, -1}, cons[2] = {-1, -1}, pidp[2] = {-1, -1}, errp[2] = {-1, -1};
     size_t idlen = c.exec_id ? strlen(c.exec_id) : 0;
     if (e) e->master = e->in_w = e->out_r = e->err_r = -1;
     if (!e || idlen == 0 || idlen > 255) {
@@ -69,7 +68,7 @@ struct execproc *start_exec(struct client *cl, char *payload, size_t len, char *
     memcpy(e->id + 1, c.exec_id, idlen);
     e->idlen = idlen;
     e->owner = cl;
-    if (open_stdio(c.terminal, &e->master, &e->in_w, &e->out_r, &e->err_r, child, &tty, tty_path, sizeof tty_path) < 0) {
+    if (c.terminal ? open_console_socket(cons) < 0 : open_pipes(&e->in_w, &e->out_r, &e->err_r, child) < 0) {
         snprintf(err, errlen, "exec: allocate stdio: %s", strerror(errno));
         goto fail;
     }
@@ -87,7 +86,7 @@ struct execproc *start_exec(struct client *cl, char *payload, size_t len, char *
         goto fail;
     }
     struct spawn sp = {
-        .proc = &c, .task = &S.conf, .stdio = {child[0], child[1], child[2]}, .tty = tty,
+        .proc = &c, .task = &S.conf, .stdio = {child[0], child[1], child[2]}, .console = cons[1],
         .sync_fd = -1, .err_fd = errp[1],
     };
     pid_t helper = fork();
@@ -98,13 +97,16 @@ struct execproc *start_exec(struct client *cl, char *payload, size_t len, char *
     if (helper == 0) {
         close(pidp[0]);
         close(errp[0]);
+        if (cons[0] >= 0) close(cons[0]);
         exec_helper(&sp, nsfd, pidp[1]);
     }
     close(pidp[1]), pidp[1] = -1;
     close(errp[1]), errp[1] = -1;
+    if (cons[1] >= 0) close(cons[1]), cons[1] = -1;
     pid_t pid = 0;
     ssize_t got = read_full(pidp[0], &pid, sizeof pid);
     waitpid(helper, NULL, 0);
+    if (cons[0] >= 0 && (e->master = recv_fd(cons[0])) >= 0) set_nonblock(e->master);
     int code = 1;
     if (read_child_error(errp[0], err, errlen, &code) < 0) goto fail;
     if (got != sizeof pid) {
@@ -118,10 +120,8 @@ struct execproc *start_exec(struct client *cl, char *payload, size_t len, char *
 fail:
     for (int i = 0; i < 6; i++)
         if (nsfd[i] >= 0) close(nsfd[i]);
-    for (int i = 0; i < 3; i++)
-        if (child[i] >= 0 && (i == 0 || child[i] != child[i - 1])) close(child[i]);
-    int fds[] = {pidp[0], pidp[1], errp[0], errp[1]};
-    for (int i = 0; i < 4; i++)
+    int fds[] = {child[0], child[1], child[2], cons[0], cons[1], pidp[0], pidp[1], errp[0], errp[1]};
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
         if (fds[i] >= 0) close(fds[i]);
     conf_free(&c);
     if (e) {

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -19,7 +18,6 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 struct shim S;
@@ -89,29 +87,8 @@ int parse_clone_flags(const struct conf *c) {
     return flags;
 }
 
-/* Pty (master kept, slave for the child) or three pipes. Shim ends are non-blocking. */
-int open_stdio(int terminal, int *master, int *in_w, int *out_r, int *err_r, int child[3], int *tty,
-               char *tty_path, size_t tty_len) {
-    *master = *in_w = *out_r = *err_r = *tty = -1;
-    if (terminal) {
-        int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, tty_path, tty_len) != 0) {
-            if (m >= 0) close(m);
-            return -1;
-        }
-        int sl = open(tty_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (sl < 0) {
-            close(m);
-            return -1;
-        }
-        struct winsize ws = {.ws_row = 24, .ws_col = 80};
-        ioctl(m, TIOCSWINSZ, &ws);
-        set_nonblock(m);
-        *master = m;
-        *tty = sl;
-        child[0] = child[1] = child[2] = sl;
-        return 0;
-    }
+/* Three pipes for a task without a terminal; the shim's ends are non-blocking. */
+int open_pipes(int *in_w, int *out_r, int *err_r, int child[3]) {
     int in[2], out[2], er[2];
     if (pipe2(in, O_CLOEXEC) < 0) return -1;
     if (pipe2(out, O_CLOEXEC) < 0) {
@@ -131,23 +108,26 @@ int open_stdio(int terminal, int *master, int *in_w, int *out_r, int *err_r, int
     child[0] = in[0];
     child[1] = out[1];
     child[2] = er[1];
-    tty_path[0] = '\0';
     return 0;
 }
 
+/* With a terminal the child opens the pty in the container's own devpts (so it is
+ * /dev/pts/N there, as with runc) and sends the master back on this socketpair. */
+int open_console_socket(int sv[2]) { return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv); }
+
 static void create_init(void) {
-    int child[3], tty;
-    char tty_path[64];
-    if (open_stdio(S.conf.terminal, &S.master, &S.in_w, &S.out_r, &S.err_r, child, &tty, tty_path, sizeof tty_path) < 0) {
+    int child[3] = {-1, -1, -1}, cons[2] = {-1, -1};
+    S.master = S.in_w = S.out_r = S.err_r = -1;
+    if (S.conf.terminal ? open_console_socket(cons) < 0 : open_pipes(&S.in_w, &S.out_r, &S.err_r, child) < 0) {
         char m[256];
-        snprintf(m, sizeof m, "allocate %s: %s", S.conf.terminal ? "pty" : "pipes", strerror(errno));
+        snprintf(m, sizeof m, "allocate %s: %s", S.conf.terminal ? "console socket" : "pipes", strerror(errno));
         fail_start(1, m);
     }
     int sync[2], errp[2];
     if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) fail_start(1, "pipe failed");
     struct spawn sp = {
         .proc = &S.conf, .task = &S.conf, .is_init = 1, .stdio = {child[0], child[1], child[2]},
-        .tty = tty, .tty_path = tty >= 0 ? tty_path : NULL, .sync_fd = sync[0], .err_fd = errp[1],
+        .console = cons[1], .sync_fd = sync[0], .err_fd = errp[1],
     };
     /* Raw clone with a NULL stack forks; CLONE_NEWPID makes the child pid 1 of its namespace.
      * The cgroup namespace waits until the child is in its cgroup (child_init), so that the
@@ -162,13 +142,15 @@ static void create_init(void) {
     if (pid == 0) {
         close(sync[1]);
         close(errp[0]);
+        if (cons[0] >= 0) close(cons[0]);
         child_init(&sp);
     }
     S.init = pid;
     close(sync[0]);
     close(errp[1]);
     for (int i = 0; i < 3; i++)
-        if (i == 0 || child[i] != child[i - 1]) close(child[i]);
+        if (child[i] >= 0) close(child[i]);
+    if (cons[1] >= 0) close(cons[1]);
     char pidbuf[32];
     int pl = snprintf(pidbuf, sizeof pidbuf, "%d", pid);
     for (size_t i = 0; i < S.conf.cgprocs.n; i++) {
@@ -182,6 +164,11 @@ static void create_init(void) {
     }
     if (write_all(sync[1], "g", 1) < 0) fail_start(1, "release init failed");
     close(sync[1]);
+    if (cons[0] >= 0) {
+        S.master = recv_fd(cons[0]); /* -1 if the child failed first: its error follows */
+        close(cons[0]);
+        if (S.master >= 0) set_nonblock(S.master);
+    }
     char msg[1100];
     int code = 1;
     if (read_child_error(errp[0], msg, sizeof msg, &code) < 0) {

@@ -217,15 +217,6 @@ static void populate_dev(const struct spawn *s, int rootfd) {
         unlinkat(dev, "ptmx", 0);
         if (symlinkat("pts/ptmx", dev, "ptmx") < 0) child_fail(s, 1, "symlink /dev/ptmx: %s", strerror(errno));
     }
-    if (s->tty_path) {
-        int fd = openat(dev, "console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0) child_fail(s, 1, "create /dev/console: %s", strerror(errno));
-        char target[64];
-        fdpath(fd, target, sizeof target);
-        if (mount(s->tty_path, target, NULL, MS_BIND, NULL) < 0)
-            child_fail(s, 1, "bind console: %s", strerror(errno));
-        close(fd);
-    }
     close(dev);
 }
 

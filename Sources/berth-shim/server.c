@@ -129,10 +129,11 @@ static void log_append(const char *p, size_t n) {
 /* ---- task and exec output ---- */
 
 /* Reads what is available; closes the fd at EOF or EIO (pty without slave). `drain` reads
- * until nothing is left, otherwise a few chunks so no source starves the others. */
+ * up to 1 MiB (a writer that outlives the init, without a pid namespace, may never stop),
+ * otherwise a few chunks so no source starves the others. */
 static void pump(int *fd, struct execproc *e, int drain) {
     char buf[CHUNK];
-    for (int i = 0; *fd >= 0 && (drain || i < 4); i++) {
+    for (int i = 0; *fd >= 0 && i < (drain ? 64 : 4); i++) {
         ssize_t n = read(*fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) return;

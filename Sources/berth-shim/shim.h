@@ -35,9 +35,8 @@ struct spawn {
     const struct conf *proc;   /* the process: args, env, cwd, user, caps, seccomp */
     const struct conf *task;   /* the task: mounts, rlimits, hostname (init: same as proc) */
     int is_init;
-    int stdio[3];              /* fds to place on 0, 1, 2 */
-    int tty;                   /* pty slave to make the controlling terminal, or -1 */
-    const char *tty_path;      /* host path of the slave (bound onto /dev/console) */
+    int stdio[3];              /* pipes to place on 0, 1, 2 (no terminal) */
+    int console;               /* terminal: socket on which to send the pty master, else -1 */
     int sync_fd;               /* init: read end released by the shim after the cgroup join */
     int err_fd;                /* CLOEXEC write end: "<exitcode>\t<message>" on failure */
 };
@@ -113,10 +112,12 @@ void serve(void) __attribute__((noreturn));
 /* exec.c (parent side of `exec`) */
 struct execproc *start_exec(struct client *cl, char *payload, size_t len, char *err, size_t errlen);
 /* main.c */
-int open_stdio(int terminal, int *master, int *in_w, int *out_r, int *err_r, int child[3], int *tty,
-               char *tty_path, size_t tty_len);
+int open_pipes(int *in_w, int *out_r, int *err_r, int child[3]);
+int open_console_socket(int sv[2]);
+int recv_fd(int sock);
 
 /* util.c */
+int send_fd(int sock, int fd);
 int read_child_error(int fd, char *msg, size_t len, int *code);
 long long now_ms(void);
 ssize_t write_all(int fd, const void *p, size_t n);

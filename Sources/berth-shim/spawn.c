@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -48,15 +49,47 @@ static void loopback_up(const struct spawn *s) {
     close(fd);
 }
 
+/* The terminal: a pty of the container's devpts (/dev/ptmx is pts/ptmx there), its master
+ * sent to the shim; the init's slave is also bound onto /dev/console. Returns the slave. */
+static int open_console(const struct spawn *s) {
+    int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0) child_fail(s, 1, "open /dev/ptmx for the terminal: %s", strerror(errno));
+    char path[64];
+    if (unlockpt(m) < 0 || ptsname_r(m, path, sizeof path) != 0)
+        child_fail(s, 1, "unlock the terminal: %s", strerror(errno));
+    int sl = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (sl < 0) child_fail(s, 1, "open %s: %s", path, strerror(errno));
+    /* The process's own user may reopen its terminal (/dev/tty) after dropping root. */
+    if (fchown(sl, s->proc->uid, (gid_t)-1) < 0) child_fail(s, 1, "chown %s: %s", path, strerror(errno));
+    struct winsize ws = {.ws_row = 24, .ws_col = 80};
+    ioctl(m, TIOCSWINSZ, &ws);
+    if (s->is_init) {
+        int fd = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            close(fd);
+            if (mount(path, "/dev/console", NULL, MS_BIND, NULL) < 0)
+                child_fail(s, 1, "bind %s onto /dev/console: %s", path, strerror(errno));
+        } else if (errno != EROFS && errno != ENOENT) {
+            child_fail(s, 1, "create /dev/console: %s", strerror(errno));
+        }
+    }
+    if (send_fd(s->console, m) < 0) child_fail(s, 1, "send the terminal to the shim: %s", strerror(errno));
+    close(m);
+    close(s->console);
+    return sl;
+}
+
 /* Stdio and terminal: a new session, the pty slave as controlling terminal, fds 0-2. */
 static void setup_stdio(const struct spawn *s) {
+    int tty = s->console >= 0 ? open_console(s) : -1;
+    int src[3];
+    for (int i = 0; i < 3; i++) src[i] = tty >= 0 ? tty : s->stdio[i];
     if (setsid() < 0) child_fail(s, 1, "setsid: %s", strerror(errno));
-    if (s->tty >= 0 && ioctl(s->tty, TIOCSCTTY, 0) < 0)
+    if (tty >= 0 && ioctl(tty, TIOCSCTTY, 0) < 0)
         child_fail(s, 1, "set controlling terminal: %s", strerror(errno));
     /* Move the sources out of 0-2 first so one dup2 cannot clobber another's source. */
-    int src[3];
     for (int i = 0; i < 3; i++) {
-        src[i] = fcntl(s->stdio[i], F_DUPFD_CLOEXEC, 3);
+        src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 3);
         if (src[i] < 0) child_fail(s, 1, "dup stdio: %s", strerror(errno));
     }
     for (int i = 0; i < 3; i++)

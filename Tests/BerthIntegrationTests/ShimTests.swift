@@ -181,7 +181,8 @@ struct ShimTests {
             #expect(c.waitOutput { $0.contains("33 77") })
             c.send(3, le16(40) + le16(120))
             c.sendText(ShimMsg.stdin, "\n")
-            #expect(c.waitOutput { $0.contains("/dev/console") })
+            // The pty belongs to the container's own devpts.
+            #expect(c.waitOutput { $0.contains("/dev/pts/0") })
             #expect(c.outputText.contains("40 120"))
             #expect(try c.waitExit() == 0)
         }
@@ -295,11 +296,12 @@ struct ShimTests {
             let c = try f.connect()
             var ex = ShimConf()
             ex.add("exec-id", "tty")
-            ex.add("arg", "sh", "-c", "stty size; read x; stty size")
+            ex.add("arg", "sh", "-c", "tty; stty size; read x; stty size")
             ex.add("terminal", "1")
             c.send(ShimMsg.exec, ex.bytes)
             _ = try c.expect(ShimMsg.execStarted)
             #expect(c.waitOutput(exec: true) { $0.contains("24 80") })
+            #expect(c.execText.hasPrefix("/dev/pts/0\r\n"))
             let prefix: [UInt8] = [3] + Array("tty".utf8)
             c.send(10, prefix + le16(50) + le16(100))
             c.send(ShimMsg.execStdin, prefix + Array("\n".utf8))
