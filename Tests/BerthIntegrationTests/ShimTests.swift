@@ -80,6 +80,10 @@ struct ShimTests {
             badCwd.add("cwd", "/does/not/exist")
             let cwdLine = try f.start(badCwd)
             #expect(cwdLine.hasPrefix("error 1 chdir to cwd (\"/does/not/exist\")"))
+            var badConf = f.conf(["true"])
+            badConf.add("uid", "abc")
+            let confLine = try f.start(badConf)
+            #expect(confLine == "error 1 shim.conf: invalid value for uid: abc")
             // Nothing left behind: no pid files, no socket, no mounts in the rootfs.
             for name in ["shim.pid", "init.pid", "shim.sock"] {
                 #expect(!FileManager.default.fileExists(atPath: f.bundle + "/" + name))
