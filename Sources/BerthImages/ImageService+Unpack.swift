@@ -5,6 +5,9 @@ import BerthMetadata
 import BerthOCI
 import BerthSnapshots
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One layer of an unpack: the blob, its uncompressed digest and the snapshot it became.
 public struct UnpackedLayer: Codable, Sendable, Equatable {
@@ -63,6 +66,7 @@ extension ImageService {
 
         var result = UnpackResult(image: image.name, platform: m.platform.description, snapshotter: snapshotterName, layers: [])
         for (i, layer) in m.layers.enumerated() {
+            if i + 1 < m.layers.count { Self.prefetch(content.blobPath(m.layers[i + 1].digest)) }
             let chainID = chain[i].description
             let subject = "image \(image.name.debugDescription): layer \(layer.digest)"
             var applied = false
@@ -83,6 +87,14 @@ extension ImageService {
             try content.setLabels(namespace: namespace, m.config.digest, [GCLabel.snapshotPrefix + snapshotterName: top.description])
         }
         return result
+    }
+
+    /// Starts reading the next layer's blob into the page cache while this one is applied.
+    static func prefetch(_ path: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED)
+        close(fd)
     }
 
     private func applyLayer(namespace: String, snapshotter: any Snapshotter, lease: String, blob: Digest, parent: String?,

@@ -69,14 +69,21 @@ final class LayerWriter {
         let type = archive_entry_filetype(e)
         let isDir = type == AE_IFDIR && archive_entry_hardlink(e) == nil
         try base.withCString { name throws(BerthError) in
-            var st = stat()
-            if fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 {
-                if !(isDir && (st.st_mode & S_IFMT) == S_IFDIR) {
+            var fd = try create(pfd, name, e, a, type, display)
+            if fd == Self.exists {
+                // Something is there already: a directory merges with a directory (only its
+                // metadata changes); anything else is replaced, as containerd does.
+                var st = stat()
+                if isDir && fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+                    fd = -1
+                } else {
                     try removeAt(pfd, name, display)
+                    fd = try create(pfd, name, e, a, type, display)
+                    if fd == Self.exists { throw fail(display, "create: \(Errno(EEXIST))") }
                 }
             }
-            try create(pfd, name, e, a, type, display)
-            try setAttributes(pfd, name, e, isSymlink: type == AE_IFLNK && archive_entry_hardlink(e) == nil, display)
+            defer { if fd >= 0 { Glibc.close(fd) } }
+            try setAttributes(pfd, name, fd, e, isSymlink: type == AE_IFLNK && archive_entry_hardlink(e) == nil, display)
         }
         let full = Array(comps)
         if isDir {
@@ -98,37 +105,49 @@ final class LayerWriter {
         }
     }
 
+    /// `create` found the name taken (EEXIST); nothing was made.
+    private static let exists: Int32 = -2
+
+    /// Makes the entry. Returns the open fd of a regular file (the caller sets its
+    /// attributes through it and closes it), -1 for other types, or `exists`.
     private func create(_ pfd: Int32, _ name: UnsafePointer<CChar>, _ e: OpaquePointer, _ a: OpaquePointer,
-                        _ type: mode_t, _ display: String) throws(BerthError) {
+                        _ type: mode_t, _ display: String) throws(BerthError) -> Int32 {
+        func check(_ rc: Int32, _ what: String) throws(BerthError) -> Int32 {
+            if rc == 0 { return -1 }
+            if errno == EEXIST { return Self.exists }
+            throw fail(display, "\(what): \(Errno.current)")
+        }
         if let link = archive_entry_hardlink(e) {
-            try hardlink(pfd, name, link, display)
-            return
+            return try hardlink(pfd, name, link, display)
         }
         let perm = mode_t(archive_entry_perm(e))
         switch type {
         case AE_IFDIR:
-            var st = stat()
-            if fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 { return }
-            guard mkdirat(pfd, name, 0o700) == 0 else { throw fail(display, "mkdir: \(Errno.current)") }
+            return try check(mkdirat(pfd, name, 0o700), "mkdir")
         case AE_IFREG:
-            try writeFile(pfd, name, a, size: archive_entry_size(e), display)
+            let fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if fd < 0 { return try check(-1, "create") }
+            do {
+                try writeFile(fd, a, size: archive_entry_size(e), display)
+            } catch {
+                Glibc.close(fd)
+                throw error
+            }
+            return fd
         case AE_IFLNK:
             guard let t = archive_entry_symlink(e) ?? archive_entry_symlink_utf8(e) else { throw fail(display, "symlink without a target") }
-            guard symlinkat(t, pfd, name) == 0 else { throw fail(display, "symlink: \(Errno.current)") }
+            return try check(symlinkat(t, pfd, name), "symlink")
         case AE_IFCHR, AE_IFBLK:
             let dev = berth_makedev(UInt32(archive_entry_rdevmajor(e)), UInt32(archive_entry_rdevminor(e)))
-            guard mknodat(pfd, name, type | perm, dev) == 0 else { throw fail(display, "mknod: \(Errno.current)") }
+            return try check(mknodat(pfd, name, type | perm, dev), "mknod")
         case AE_IFIFO:
-            guard mknodat(pfd, name, S_IFIFO | perm, 0) == 0 else { throw fail(display, "mkfifo: \(Errno.current)") }
+            return try check(mknodat(pfd, name, S_IFIFO | perm, 0), "mkfifo")
         default:
             throw fail(display, "entry type \(String(type, radix: 8)) cannot be represented in a layer")
         }
     }
 
-    private func writeFile(_ pfd: Int32, _ name: UnsafePointer<CChar>, _ a: OpaquePointer, size: Int64, _ display: String) throws(BerthError) {
-        let fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw fail(display, "create: \(Errno.current)") }
-        defer { Glibc.close(fd) }
+    private func writeFile(_ fd: Int32, _ a: OpaquePointer, size: Int64, _ display: String) throws(BerthError) {
         var end: Int64 = 0
         while true {
             var buf: UnsafeRawPointer?
@@ -159,7 +178,7 @@ final class LayerWriter {
         if end < size, ftruncate(fd, off_t(size)) != 0 { throw fail(display, "truncate: \(Errno.current)") }
     }
 
-    private func hardlink(_ pfd: Int32, _ name: UnsafePointer<CChar>, _ link: UnsafePointer<CChar>, _ display: String) throws(BerthError) {
+    private func hardlink(_ pfd: Int32, _ name: UnsafePointer<CChar>, _ link: UnsafePointer<CChar>, _ display: String) throws(BerthError) -> Int32 {
         let linkName = Name(UnsafeBufferPointer(start: UnsafeRawPointer(link).assumingMemoryBound(to: UInt8.self), count: strlen(link)))
         let linkDisplay = String(decoding: linkName, as: UTF8.self)
         let comps: ArraySlice<Name>
@@ -178,13 +197,18 @@ final class LayerWriter {
         }
         defer { Glibc.close(tfd) }
         let rc = tbase.withCString { linkat(tfd, $0, pfd, name, 0) }
-        guard rc == 0 else { throw fail(display, "hard link to \(linkDisplay.debugDescription): \(Errno.current)") }
+        if rc == 0 { return -1 }
+        if errno == EEXIST { return Self.exists }
+        throw fail(display, "hard link to \(linkDisplay.debugDescription): \(Errno.current)")
     }
 
     /// Owner, xattrs, then mode (chown clears setuid/setgid and file capabilities), then
     /// times; for every type, like containerd (hard links included: same inode).
-    private func setAttributes(_ pfd: Int32, _ name: UnsafePointer<CChar>, _ e: OpaquePointer, isSymlink: Bool, _ display: String) throws(BerthError) {
-        guard fchownat(pfd, name, uid_t(archive_entry_uid(e)), gid_t(archive_entry_gid(e)), AT_SYMLINK_NOFOLLOW) == 0 else {
+    /// `fd` is the open regular file, or -1 to work by name in `pfd`.
+    private func setAttributes(_ pfd: Int32, _ name: UnsafePointer<CChar>, _ fd: Int32, _ e: OpaquePointer, isSymlink: Bool,
+                               _ display: String) throws(BerthError) {
+        let uid = uid_t(archive_entry_uid(e)), gid = gid_t(archive_entry_gid(e))
+        guard (fd >= 0 ? fchown(fd, uid, gid) : fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW)) == 0 else {
             throw fail(display, "chown: \(Errno.current)")
         }
         if archive_entry_xattr_reset(e) > 0 {
@@ -194,7 +218,8 @@ final class LayerWriter {
             var size = 0
             while archive_entry_xattr_next(e, &xname, &value, &size) == ARCHIVE_OK {
                 guard let xname else { continue }
-                if berth_lsetxattr(path, xname, value, size) != 0 {
+                let rc = fd >= 0 ? berth_fsetxattr(fd, xname, value, size) : berth_lsetxattr(path, xname, value, size)
+                if rc != 0 {
                     let err = errno
                     let key = String(cString: xname)
                     // user.* exists only on files and directories; containerd skips it elsewhere too.
@@ -203,12 +228,15 @@ final class LayerWriter {
                 }
             }
         }
+        let mode = mode_t(archive_entry_perm(e))
         if !isSymlink {
-            guard fchmodat(pfd, name, mode_t(archive_entry_perm(e)), 0) == 0 else { throw fail(display, "chmod: \(Errno.current)") }
+            guard (fd >= 0 ? fchmod(fd, mode) : fchmodat(pfd, name, mode, 0)) == 0 else { throw fail(display, "chmod: \(Errno.current)") }
         }
         if archive_entry_filetype(e) != AE_IFDIR || archive_entry_hardlink(e) != nil {
             var t = times(e)
-            guard utimensat(pfd, name, &t, AT_SYMLINK_NOFOLLOW) == 0 else { throw fail(display, "set times: \(Errno.current)") }
+            guard (fd >= 0 ? futimens(fd, &t) : utimensat(pfd, name, &t, AT_SYMLINK_NOFOLLOW)) == 0 else {
+                throw fail(display, "set times: \(Errno.current)")
+            }
         }
     }
 
