@@ -21,8 +21,12 @@ ctrd_start
 export BERTH_ROOT=$WORK/berth-root BERTH_STATE=$WORK/berth-state
 export CTRD_SOCK
 NAME=docker.io/library/bench
-berth_reset="umount -R $WORK/m 2>/dev/null; rm -rf $BERTH_ROOT $BERTH_STATE"
-ctr_reset="ctr --address $CTRD_SOCK -n bench images rm --sync $NAME:1 >/dev/null 2>&1; true"
+# ext4 scans past recently freed inodes when it allocates new ones, which makes an
+# unpack right after deleting the previous run's files several times slower. Every prepare
+# step therefore waits that out, for both tools alike.
+settle="sync; sleep 60"
+berth_reset="rm -rf $BERTH_ROOT $BERTH_STATE; $settle"
+ctr_reset="ctr --address $CTRD_SOCK -n bench images rm --sync $NAME:1 >/dev/null 2>&1; $settle"
 
 echo "== import with unpack: $(du -m "$IMG" | cut -f1) MB archive" >&2
 hyperfine --runs "$RUNS" --export-markdown "$WORK/import.md" --export-json "$WORK/import.json" \
@@ -35,15 +39,14 @@ rm -rf "$WORK/layers" && mkdir -p "$WORK/layers"
 tar -C "$WORK/layers" -xf "$IMG" blobs
 gz_layers=$(for f in "$WORK"/layers/blobs/sha256/*; do file -b "$f" | grep -q gzip && echo "$f"; done)
 bytes=$(for f in $gz_layers; do gzip -dc "$f" | wc -c; done | awk '{s+=$1} END {print s}')
-tar_all="for f in $gz_layers; do d=$WORK/tarx/\$(basename \$f); mkdir -p \$d; tar --numeric-owner -xzf \$f -C \$d; done"
 $BERTH images import --no-unpack --base-name $NAME "$IMG" >/dev/null
 # Children before parents: the tree lists parents first.
-berth_unpack_reset="$BERTH snapshots tree | tac | sed 's/^ *//' | xargs -r $BERTH snapshots rm"
+berth_unpack_reset="$BERTH snapshots tree | tac | sed 's/^ *//' | xargs -r $BERTH snapshots rm; $settle"
 
 echo "== unpack of $((bytes >> 20)) MiB of tar" >&2
 hyperfine --runs "$RUNS" --export-markdown "$WORK/unpack.md" --export-json "$WORK/unpack.json" \
   -n "berth images unpack" --prepare "$berth_unpack_reset" "$BERTH images unpack $NAME:1" \
-  -n "tar -xzf (floor)" --prepare "rm -rf $WORK/tarx" "bash -c '$tar_all'"
+  -n "tar -xzf (floor)" --prepare "rm -rf $WORK/tarx; $settle" "$here/tar-floor.sh $WORK/tarx $(echo $gz_layers)"
 
 python3 - "$WORK" "$bytes" <<'PY'
 import json, sys
@@ -57,4 +60,4 @@ mb = size / 1e6
 print(f"unpack: berth {mb / bu:.0f} MB/s, tar -xzf {mb / tu:.0f} MB/s ({bu / tu:.2f}x the floor's time)")
 PY
 rm -rf "$WORK/tarx" "$WORK/layers"
-eval "$berth_reset"
+rm -rf "$BERTH_ROOT" "$BERTH_STATE"

@@ -21,8 +21,4 @@ int berth_get_winsize(int fd, unsigned short *rows, unsigned short *cols);
 /* Whether fd refers to a terminal with a usable size. */
 int berth_isatty(int fd);
 
-/* Included here so a module built before these headers existed is rebuilt. */
-#include "berth_fs.h"
-#include "berth_mount.h"
-
 #endif
