@@ -20,46 +20,76 @@ static int openat2_in_root(int rootfd, const char *path, int flags) {
 }
 
 /* Create every missing component of `path` inside the rootfs (the last one as a file when
- * `file` is set). Each step resolves from the root with RESOLVE_IN_ROOT, so symlinks in the
- * image can never lead outside it. Returns an O_PATH fd on the final component. */
+ * `file` is set), following the image's symlinks as if the rootfs were / (as securejoin's
+ * MkdirAll does): a symlink's target is walked in place of it, an absolute one from the root.
+ * Every step opens its parent with RESOLVE_IN_ROOT, so nothing is ever created outside.
+ * Returns an O_PATH fd on the final component. */
 static int mkpath_in_root(int rootfd, const char *path, int file) {
-    char buf[4096];
-    size_t len = strlen(path);
-    if (len >= sizeof buf) { errno = ENAMETOOLONG; return -1; }
-    memcpy(buf, path, len + 1);
-    int fd = openat2_in_root(rootfd, buf, O_PATH);
+    int fd = openat2_in_root(rootfd, path, O_PATH);
     if (fd >= 0 || errno != ENOENT) return fd;
-    for (size_t i = 1; i <= len; i++) {
-        if (buf[i] != '/' && buf[i] != '\0') continue;
-        if (buf[i - 1] == '/') continue;
-        char saved = buf[i];
-        buf[i] = '\0';
-        int last = saved == '\0';
-        int probe = openat2_in_root(rootfd, buf, O_PATH);
-        if (probe >= 0) {
-            close(probe);
-        } else if (errno == ENOENT) {
-            char *slash = strrchr(buf, '/');
-            *slash = '\0';
-            int parent = openat2_in_root(rootfd, buf[0] ? buf : "/", O_PATH | O_DIRECTORY);
-            *slash = '/';
-            if (parent < 0) return -1;
-            int rc;
+    char todo[4096], done[4096] = "", next[4096];
+    if (snprintf(todo, sizeof todo, "%s", path) >= (int)sizeof todo) goto toolong;
+    int links = 0;
+    for (char *p = todo;;) {
+        while (*p == '/') p++;
+        if (!*p) break;
+        size_t len = strcspn(p, "/");
+        char name[256];
+        if (len >= sizeof name) goto toolong;
+        memcpy(name, p, len);
+        name[len] = '\0';
+        p += len;
+        int last = p[strspn(p, "/")] == '\0';
+        if (!strcmp(name, ".")) continue;
+        if (!strcmp(name, "..")) {
+            char *slash = strrchr(done, '/');
+            if (slash) *slash = '\0';
+            continue;
+        }
+        int parent = openat2_in_root(rootfd, done[0] ? done : "/", O_PATH | O_DIRECTORY);
+        if (parent < 0) return -1;
+        struct stat st;
+        int rc = fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW);
+        if (rc == 0 && S_ISLNK(st.st_mode)) {
+            char target[4096];
+            ssize_t n = readlinkat(parent, name, target, sizeof target - 1);
+            close(parent);
+            if (n < 0) return -1;
+            target[n] = '\0';
+            if (++links > 40) {
+                errno = ELOOP;
+                return -1;
+            }
+            if (snprintf(next, sizeof next, "%s/%s", target, p) >= (int)sizeof next) goto toolong;
+            if (target[0] == '/') done[0] = '\0';
+            memcpy(todo, next, strlen(next) + 1);
+            p = todo;
+            continue;
+        }
+        if (rc < 0 && errno == ENOENT) {
             if (last && file) {
-                rc = openat(parent, slash + 1, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+                rc = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
                 if (rc >= 0) close(rc);
             } else {
-                rc = mkdirat(parent, slash + 1, 0755);
+                rc = mkdirat(parent, name, 0755);
             }
-            int e = errno;
-            close(parent);
-            if (rc < 0 && e != EEXIST) { errno = e; return -1; }
-        } else {
+            if (rc < 0 && errno == EEXIST) rc = 0;
+        }
+        int e = errno;
+        close(parent);
+        if (rc < 0) {
+            errno = e;
             return -1;
         }
-        buf[i] = saved;
+        size_t dl = strlen(done);
+        if (dl + 1 + len >= sizeof done) goto toolong;
+        done[dl] = '/';
+        memcpy(done + dl + 1, name, len + 1);
     }
-    return openat2_in_root(rootfd, path, O_PATH);
+    return openat2_in_root(rootfd, done[0] ? done : "/", O_PATH);
+toolong:
+    errno = ENAMETOOLONG;
+    return -1;
 }
 
 static const struct { const char *name; int clear; unsigned long flag; } mount_flags[] = {

@@ -92,6 +92,25 @@ struct ShimTests {
         }
     }
 
+    @Test func mountDestinationsCannotEscapeTheRootfsThroughSymlinks() throws {
+        try withFixture { f in
+            // An image whose /escape points at a host directory by absolute path.
+            let outside = f.dir + "/outside"
+            try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: f.image + "/escape", withDestinationPath: outside)
+            var conf = f.conf(["sh", "-c", "read x; grep -q '/outside/sub ' /proc/self/mountinfo"])
+            conf.add("mount", "tmpfs\ttmpfs\t/escape/sub\tmode=755")
+            #expect(try f.start(conf).hasPrefix("ok "))
+            let c = try f.connect()
+            c.send(ShimMsg.attach)
+            c.sendText(ShimMsg.stdin, "\n")
+            #expect(try c.waitExit() == 0)
+            // Resolved inside the rootfs: created there, nothing on the host side.
+            #expect(!FileManager.default.fileExists(atPath: outside + "/sub"))
+            #expect(FileManager.default.fileExists(atPath: f.image + outside + "/sub"))
+        }
+    }
+
     @Test func securitySettingsApplyInsideTheTask() throws {
         try withFixture { f in
             var conf = f.conf(["sh", "-c", """
