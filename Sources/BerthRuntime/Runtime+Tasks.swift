@@ -45,7 +45,7 @@ extension Runtime {
                 spec.process?.user = try UserLookup.resolve(try OptionParsing.UserSpec(user), rootfs: dir + "/rootfs")
             }
             spec.root?.path = dir + "/rootfs"
-            if let limits = spec.process?.rlimits { spec.process?.rlimits = RlimitCeiling.clamp(limits) }
+            if spec.process != nil { HostCeilings.adjust(&spec.process!) }
             let group = try cgroup(namespace, id)
             cg = group
             try group.create(resources: spec.linux?.resources)
@@ -162,8 +162,10 @@ extension Runtime {
     public func attach(namespace: String, id: String) throws(BerthError) -> TaskAttachment {
         let dir = bundle(namespace, id)
         guard FileSystem.isDirectory(dir) else { throw .notFound("task \(id.debugDescription) not found") }
-        if shimAlive(dir), let a = try? TaskAttachment(bundle: dir, replayFromDisk: false) { return a }
-        return try TaskAttachment(bundle: dir, replayFromDisk: true)
+        // Whoever sees the exit first publishes it.
+        let onExit: @Sendable (Int32) -> Void = { [self] status in observeExit(namespace: namespace, id: id, status: status) }
+        if shimAlive(dir), let a = try? TaskAttachment(bundle: dir, replayFromDisk: false, onExit: onExit) { return a }
+        return try TaskAttachment(bundle: dir, replayFromDisk: true, onExit: onExit)
     }
 
     /// Sends a signal to the init, or with `all` to every process of the container.
@@ -231,6 +233,7 @@ extension Runtime {
         process.env = SpecGenerator.mergeEnv(process.env ?? [], env)
         if let cwd { process.cwd = cwd }
         process.terminal = terminal
+        HostCeilings.adjust(&process)
         if let user = user ?? c.spec.annotations?[SpecGenerator.userAnnotation] {
             process.user = try UserLookup.resolve(try OptionParsing.UserSpec(user), rootfs: dir + "/rootfs")
         }

@@ -14,6 +14,7 @@ public final class TaskAttachment: Sendable {
     private let socket: ShimSocket?
     private let state = Locked(StateBox())
     private let bundle: String
+    private let onExit: (@Sendable (Int32) -> Void)?
 
     struct StateBox {
         var status: Int32?
@@ -24,8 +25,9 @@ public final class TaskAttachment: Sendable {
 
     /// Attaches to the init of the task in `bundle`. When the shim is already gone (a task that
     /// ran to completion before anyone attached), the output log and exit file are replayed.
-    init(bundle: String, replayFromDisk: Bool) throws(BerthError) {
+    init(bundle: String, replayFromDisk: Bool, onExit: (@Sendable (Int32) -> Void)? = nil) throws(BerthError) {
         self.bundle = bundle
+        self.onExit = onExit
         execID = nil
         let (stream, cont) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .unbounded)
         output = stream
@@ -46,6 +48,7 @@ public final class TaskAttachment: Sendable {
     init(bundle: String, socket s: ShimSocket, execID: String) {
         self.bundle = bundle
         self.execID = execID
+        onExit = nil
         socket = s
         let (stream, cont) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .unbounded)
         output = stream
@@ -62,8 +65,14 @@ public final class TaskAttachment: Sendable {
                 let frame: (type: UInt8, payload: [UInt8])?
                 do { frame = try s.receive() } catch { frame = nil }
                 guard let f = frame else {
-                    // Connection gone: detached, or the shim died. Take the status from disk.
-                    finish(status: prefix == nil ? (TaskFiles.exitStatus(bundle: bundle) ?? 255) : 255, cont)
+                    // Connection gone: detached, the shim died, or it was exiting as we
+                    // connected. A recorded exit means the log is complete: send the rest.
+                    if prefix == nil, !isDetached, let status = TaskFiles.exitStatus(bundle: bundle) {
+                        replayRest(from: received, cont)
+                        finish(status: status, cont)
+                    } else {
+                        finish(status: 255, cont)
+                    }
                     return
                 }
                 switch (f.type, prefix) {
@@ -73,9 +82,7 @@ public final class TaskAttachment: Sendable {
                 case (ShimFrame.exited, nil) where f.payload.count >= 4:
                     // `exited` can overtake the replay of output.log; the log is complete once
                     // the exit is recorded, so what was not replayed yet is read from it.
-                    if let log = try? FileSystem.readFile(bundle + "/output.log"), log.count > received {
-                        cont.yield(Array(log[received...]))
-                    }
+                    replayRest(from: received, cont)
                     finish(status: Int32(bitPattern: ShimFrame.readLE32(f.payload[0..<4])), cont)
                     return
                 case (ShimFrame.execOutput, let p?) where f.payload.starts(with: p):
@@ -91,6 +98,15 @@ public final class TaskAttachment: Sendable {
         thread.start()
     }
 
+    private var isDetached: Bool { state.withLock { $0.detached } }
+
+    /// The part of output.log not received over the socket yet.
+    private func replayRest(from received: Int, _ cont: AsyncStream<[UInt8]>.Continuation) {
+        if let log = try? FileSystem.readFile(bundle + "/output.log"), log.count > received {
+            cont.yield(Array(log[received...]))
+        }
+    }
+
     private func finish(status: Int32, _ cont: AsyncStream<[UInt8]>.Continuation) {
         let (waiters, result) = state.withLock { s -> ([CheckedContinuation<Int32?, Never>], Int32?) in
             if s.finished { return ([], nil) }
@@ -101,6 +117,7 @@ public final class TaskAttachment: Sendable {
             return (w, s.status)
         }
         cont.finish()
+        if let result { onExit?(result) }
         for w in waiters { w.resume(returning: result) }
     }
 
