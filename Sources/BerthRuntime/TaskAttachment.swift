@@ -1,4 +1,5 @@
 import BerthBase
+import Dispatch
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -15,6 +16,8 @@ public final class TaskAttachment: Sendable {
     private let state = Locked(StateBox())
     private let bundle: String
     private let onExit: (@Sendable (Int32) -> Void)?
+    /// Signalled by the reader when a `state` reply arrives: everything sent before it was handled.
+    private let synced = DispatchSemaphore(value: 0)
 
     struct StateBox {
         var status: Int32?
@@ -76,6 +79,8 @@ public final class TaskAttachment: Sendable {
                     return
                 }
                 switch (f.type, prefix) {
+                case (ShimFrame.stateReply, _):
+                    synced.signal()
                 case (ShimFrame.output, nil):
                     received += f.payload.count
                     cont.yield(f.payload)
@@ -159,9 +164,13 @@ public final class TaskAttachment: Sendable {
         if let execID { try sock.send(ShimFrame.execResize, Self.prefix(execID) + size) } else { try sock.send(ShimFrame.resize, size) }
     }
 
-    /// Stops following: the task keeps running; `output` finishes.
+    /// Stops following: the task keeps running; `output` finishes. Input written before is
+    /// delivered first (closing a socket with unread output would make the shim drop it).
     public func detach() {
         state.withLock { s in if !s.finished { s.detached = true } }
+        if let socket, (try? socket.send(ShimFrame.state)) != nil {
+            _ = synced.wait(timeout: .now() + 2)
+        }
         socket?.shutdownBoth()
     }
 }
