@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Container lifecycle: `berth run --rm IMAGE /bin/true` against `ctr run --rm --seccomp` of the
+# same image on a private containerd, and against the floor `unshare -pfmuin --mount-proc`
+# running the same binary; then 100 sequential and 100 20-way concurrent run/remove cycles of
+# each runtime (bucketbench style), reported as iterations per second.
+#   bench/run/run.sh            (uses .build/release/berth and berth-shim; run as root)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BERTH=$(realpath "${BERTH:-.build/release/berth}")
+RUNS=${RUNS:-30}
+CYCLES=${CYCLES:-100}
+[ -x "$BERTH" ] && [ -x "$(dirname "$BERTH")/berth-shim" ] || { echo "build first: swift build -c release" >&2; exit 1; }
+command -v hyperfine >/dev/null && command -v jq >/dev/null || { echo "needs hyperfine and jq" >&2; exit 1; }
+source bench/lib/containerd.sh
+
+WORK=$(mktemp -d /tmp/berth-bench-run-XXXXXX)
+export BERTH_ROOT="$WORK/root" BERTH_STATE="$WORK/state" BERTH_NAMESPACE=bench
+IMAGE=localhost/busybox:latest
+cleanup() {
+  "$BERTH" containers ls -q 2>/dev/null | xargs -r "$BERTH" containers rm --force >/dev/null 2>&1 || true
+  "$BERTH" images unmount "$WORK/floor" >/dev/null 2>&1 || true
+  awk -v d="$WORK" '$5 ~ "^"d {print $5}' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  rm -rf "$WORK"
+  ctrd_stop
+}
+trap cleanup EXIT
+
+"$BERTH" demo >/dev/null
+"$BERTH" images export "$WORK/busybox.tar" "$IMAGE" >/dev/null
+ctrd_start
+trap cleanup EXIT # ctrd_start installed its own
+ctr_ images import "$WORK/busybox.tar" >/dev/null
+# The floor runs the image's own /bin/true from a read-only mount of the image.
+mkdir -p "$WORK/floor"
+"$BERTH" images mount "$IMAGE" "$WORK/floor" >/dev/null
+# Warm every path once (first runs unpack and fill caches).
+"$BERTH" run --rm "$IMAGE" /bin/true
+ctr_ run --rm --seccomp "$IMAGE" warm /bin/true
+
+echo "== one run: berth vs ctr vs unshare ($RUNS runs each)"
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$WORK/one.json" \
+  -n berth "$BERTH run --rm $IMAGE /bin/true" \
+  -n ctr "ctr --address $CTRD_SOCK --namespace bench run --rm --seccomp $IMAGE bench /bin/true" \
+  -n unshare "unshare -pfmuin --mount-proc $WORK/floor/bin/true"
+mean() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .mean' "$2"; }
+b=$(mean berth "$WORK/one.json"); c=$(mean ctr "$WORK/one.json"); u=$(mean unshare "$WORK/one.json")
+printf 'berth %.1f ms, ctr %.1f ms, unshare %.1f ms: berth is %.1fx faster than ctr and %.1fx the floor\n' \
+  "$(echo "$b*1000" | bc -l)" "$(echo "$c*1000" | bc -l)" "$(echo "$u*1000" | bc -l)" \
+  "$(echo "$c/$b" | bc -l)" "$(echo "$b/$u" | bc -l)"
+
+echo "== $CYCLES run/remove cycles, sequential and 20-way concurrent"
+cat > "$WORK/cycles.sh" <<SH
+#!/usr/bin/env bash
+# cycles.sh berth|ctr PARALLELISM
+one() { if [ "\$1" = berth ]; then "$BERTH" run --rm "$IMAGE" /bin/true; else ctr --address "$CTRD_SOCK" --namespace bench run --rm --seccomp "$IMAGE" "c\$2" /bin/true; fi; }
+export -f one
+seq $CYCLES | xargs -P "\$2" -I{} bash -c 'one "\$0" {}' "\$1"
+SH
+chmod +x "$WORK/cycles.sh"
+hyperfine -N --runs 1 --export-json "$WORK/cycles.json" \
+  -n "berth sequential" "$WORK/cycles.sh berth 1" \
+  -n "ctr sequential" "$WORK/cycles.sh ctr 1" \
+  -n "berth 20-way" "$WORK/cycles.sh berth 20" \
+  -n "ctr 20-way" "$WORK/cycles.sh ctr 20"
+for mode in sequential 20-way; do
+  bt=$(mean "berth $mode" "$WORK/cycles.json"); ct=$(mean "ctr $mode" "$WORK/cycles.json")
+  printf '%s: berth %.1f it/s, ctr %.1f it/s (%.1fx)\n' "$mode" "$(echo "$CYCLES/$bt" | bc -l)" "$(echo "$CYCLES/$ct" | bc -l)" "$(echo "$ct/$bt" | bc -l)"
+done
+left=$("$BERTH" containers ls -q | wc -l)
+echo "containers left behind by berth: $left"
