@@ -1,4 +1,5 @@
 import BerthBase
+import CBerthSys
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,34 +24,20 @@ extension Runtime {
     /// Detaches whatever is mounted on `<bundle>/rootfs` (several layers if stacked).
     func unmountRootfs(bundle: String) {
         let target = bundle + "/rootfs"
-        for _ in 0..<8 where Self.isMountPoint(target) {
+        var tries = 0
+        while tries < 8 && Self.isMountPoint(target) {
             if umount2(target, Int32(MNT_DETACH)) != 0 { break }
+            tries += 1
         }
     }
 
+    /// A mount point has another mount id than its parent directory (bind mounts of a
+    /// directory on the same file system included).
     static func isMountPoint(_ path: String) -> Bool {
-        var st = stat(), parent = stat()
-        guard stat(path, &st) == 0, stat(path + "/..", &parent) == 0 else { return false }
-        if st.st_dev != parent.st_dev { return true }
-        // A bind mount of a directory on the same file system: look it up in mountinfo.
-        guard let info = try? FileSystem.readString("/proc/self/mountinfo") else { return false }
-        return info.split(separator: "\n").contains { line in
-            let f = line.split(separator: " ")
-            return f.count > 4 && Self.unescape(String(f[4])) == path
-        }
-    }
-
-    /// mountinfo escapes space, tab, newline and backslash as \ooo.
-    static func unescape(_ s: String) -> String {
-        guard s.contains("\\") else { return s }
-        var out: [UInt8] = []
-        let b = Array(s.utf8)
-        var i = 0
-        while i < b.count {
-            if b[i] == 92, i + 3 < b.count, let v = UInt8(String(decoding: b[i + 1...i + 3], as: UTF8.self), radix: 8) {
-                out.append(v); i += 4
-            } else { out.append(b[i]); i += 1 }
-        }
-        return String(decoding: out, as: UTF8.self)
+        let own = berth_mount_id(path), parent = berth_mount_id(path + "/..")
+        if own >= 0 && parent >= 0 { return own != parent }
+        var st = stat(), up = stat()
+        guard stat(path, &st) == 0, stat(path + "/..", &up) == 0 else { return false }
+        return st.st_dev != up.st_dev
     }
 }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -20,3 +21,16 @@ long berth_fs_magic(const char *path) {
 int berth_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 int berth_open_path_dir(const char *path) { return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC); }
+
+long long berth_mount_id(const char *path) {
+#ifdef STATX_MNT_ID
+    struct statx st;
+    if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &st) != 0) return -1;
+    if (!(st.stx_mask & STATX_MNT_ID)) { errno = ENOSYS; return -1; }
+    return (long long)st.stx_mnt_id;
+#else
+    (void)path;
+    errno = ENOSYS;
+    return -1;
+#endif
+}

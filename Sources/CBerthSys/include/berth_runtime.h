@@ -14,4 +14,7 @@ int berth_pipe_cloexec(int fds[2]);
 /* open(path, O_PATH|O_DIRECTORY|O_CLOEXEC): a handle for *at() calls and /proc/self/fd paths. */
 int berth_open_path_dir(const char *path);
 
+/* The id of the mount holding path (statx STATX_MNT_ID, no symlink follow), or -1. */
+long long berth_mount_id(const char *path);
+
 #endif
