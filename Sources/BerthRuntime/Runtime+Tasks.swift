@@ -212,12 +212,8 @@ extension Runtime {
 
     /// Waits until the task's init exits; returns its exit status.
     public func wait(namespace: String, id: String) async throws(BerthError) -> Int32 {
-        let a = try attachForWait(namespace: namespace, id: id)
+        let a = try attach(namespace: namespace, id: id)
         return await a.wait() ?? 255
-    }
-
-    private func attachForWait(namespace: String, id: String) throws(BerthError) -> TaskAttachment {
-        try attach(namespace: namespace, id: id)
     }
 
     /// Runs another process inside the running task (joins its namespaces and cgroup).

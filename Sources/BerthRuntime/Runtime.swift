@@ -17,7 +17,7 @@ public final class Runtime: Sendable {
     public let snapshotters: Snapshotters
     public let events: EventJournal
     public let containerStore: ContainerStore
-    /// Removes a container's snapshot; set by the core once snapshots are wired in.
+    /// How snapshot rootfs are mounted and removed; BerthCore connects the snapshotters.
     let rootfsHooks: Locked<RootfsHooks>
 
     public init(paths: BerthPaths, metadata: MetadataStore, snapshotters: Snapshotters, events: EventJournal) {

@@ -42,14 +42,6 @@ public enum ShimFrame {
     }
 }
 
-/// The `state` reply.
-struct ShimState: Decodable {
-    var pid: Int32
-    var status: String
-    var exitStatus: Int32?
-    var exitedAt: String?
-}
-
 /// One connection to a task's shim. Writes are serialised; reads belong to one reader.
 final class ShimSocket: @unchecked Sendable {
     let fd: Int32
