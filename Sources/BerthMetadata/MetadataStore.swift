@@ -18,6 +18,11 @@ public final class MetadataStore: Sendable {
         config.label = "berth.metadata"
         do {
             try FileSystem.makeDirectories((path as NSString).deletingLastPathComponent, mode: 0o711)
+            // Two processes opening a fresh root would both see "no migrations applied" and
+            // both create the tables; a file lock makes the second wait and find them.
+            let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            defer { if lock >= 0 { close(lock) } }
+            if lock >= 0 { while flock(lock, LOCK_EX) != 0 && errno == EINTR {} }
             pool = try DatabasePool(path: path, configuration: config)
             try Schema.migrator.migrate(pool)
         } catch let e as BerthError {
