@@ -47,8 +47,9 @@ public final class Snapshotters: Sendable {
     }
 
     /// Where unpacking processes hold an flock per temporary snapshot: a lock that can be
-    /// taken means its holder died.
-    public var extractLocksDirectory: String { paths.locksDir + "/extract" }
+    /// taken means its holder died. Beside the snapshots rather than under the state
+    /// directory, so processes started with different `--state` still see each other.
+    public var extractLocksDirectory: String { paths.root + "/snapshots/extract-locks" }
 }
 
 extension Snapshotters {

@@ -104,6 +104,24 @@ struct SnapshotsUnpackTests {
         #expect(try FileSystem.readString(m + "/top") == "top")
     }
 
+    @Test func aHundredAndThirtyLayerImageMounts() throws {
+        let t = try TempRoot("unpack-130")
+        defer { Mounts.unmountAll(under: t.dir); t.cleanup() }
+        let cli = BerthCLI(tmp: t)
+        try TestLayer.makeMany(t.dir + "/l%d.tar", count: 130, "f('layer%d' % i, b'content %d' % i)")
+        let layers = try (0..<130).map { (try FileSystem.readFile(t.dir + "/l\($0).tar"), MediaType.ociLayer) }
+        let a = try archive(t.dir, name: "localhost/tall:1", layers: layers, diffIDs: layers.map { Digest.sha256($0.0) })
+        try cli.check(["images", "import", a])
+        let m = t.dir + "/m"
+        try FileSystem.makeDirectories(m)
+        try cli.check(["images", "mount", "localhost/tall:1", m])
+        defer { _ = try? cli.run(["images", "unmount", m]) }
+        #expect(try FileSystem.readString(m + "/layer0") == "content 0")
+        #expect(try FileSystem.readString(m + "/layer129") == "content 129")
+        try cli.check(["images", "unmount", m])
+        #expect(!Mount.isMountPoint(m))
+    }
+
     @Test func removingTheImageAndCollectingRemovesItsSnapshots() throws {
         let t = try TempRoot("unpack-gc")
         defer { Mounts.unmountAll(under: t.dir); t.cleanup() }

@@ -1,8 +1,9 @@
 # Sourced by benchmark scripts: start a private containerd (own root, state, socket and
 # config in a temp dir) as the peer to measure against, and stop it on exit.
 #   source bench/lib/containerd.sh; ctrd_start; ctr_ images ls; (stopped by the EXIT trap)
+# CTRD_BASE puts its directory elsewhere than /tmp (e.g. on the file system under test).
 ctrd_start() {
-  CTRD_DIR=$(mktemp -d /tmp/berth-bench-ctrd-XXXXXX)
+  CTRD_DIR=$(mktemp -d "${CTRD_BASE:-/tmp}/berth-bench-ctrd-XXXXXX")
   CTRD_SOCK="$CTRD_DIR/c.sock"
   cat > "$CTRD_DIR/config.toml" <<TOML
 version = 2

@@ -16,15 +16,22 @@ mkdir -p "$WORK"
 IMG=$WORK/image-${LAYERS:-6}x${LAYER_MB:-85}.tar
 [ -f "$IMG" ] || python3 "$here/make-image.py" "$IMG" "${LAYERS:-6}" "${LAYER_MB:-85}"
 
+# Both tools write onto one fresh, journaled ext4 (a loop-mounted image file), so neither
+# meets the host file system's history (ext4 without a journal, as some VMs have, scans
+# past every inode freed in the last minute whenever it allocates one).
+FS=$WORK/fs
+mkdir -p "$FS"
+truncate -s 8G "$WORK/fs.img"
+mkfs.ext4 -q -F "$WORK/fs.img"
+mount -o loop "$WORK/fs.img" "$FS"
 source "$repo/bench/lib/containerd.sh"
-ctrd_start
-export BERTH_ROOT=$WORK/berth-root BERTH_STATE=$WORK/berth-state
-export CTRD_SOCK
+cleanup() { ctrd_stop; umount "$FS" 2>/dev/null || umount -l "$FS"; rm -f "$WORK/fs.img"; }
+CTRD_BASE=$FS ctrd_start
+trap cleanup EXIT
+
+export BERTH_ROOT=$FS/berth-root BERTH_STATE=$FS/berth-state
 NAME=docker.io/library/bench
-# ext4 scans past recently freed inodes when it allocates new ones, which makes an
-# unpack right after deleting the previous run's files several times slower. Every prepare
-# step therefore waits that out, for both tools alike.
-settle="sync; sleep 60"
+settle="sync; sleep 2"
 berth_reset="rm -rf $BERTH_ROOT $BERTH_STATE; $settle"
 ctr_reset="ctr --address $CTRD_SOCK -n bench images rm --sync $NAME:1 >/dev/null 2>&1; $settle"
 
@@ -39,6 +46,7 @@ rm -rf "$WORK/layers" && mkdir -p "$WORK/layers"
 tar -C "$WORK/layers" -xf "$IMG" blobs
 gz_layers=$(for f in "$WORK"/layers/blobs/sha256/*; do file -b "$f" | grep -q gzip && echo "$f"; done)
 bytes=$(for f in $gz_layers; do gzip -dc "$f" | wc -c; done | awk '{s+=$1} END {print s}')
+eval "$berth_reset"
 $BERTH images import --no-unpack --base-name $NAME "$IMG" >/dev/null
 # Children before parents: the tree lists parents first.
 berth_unpack_reset="$BERTH snapshots tree | tac | sed 's/^ *//' | xargs -r $BERTH snapshots rm; $settle"
@@ -46,7 +54,7 @@ berth_unpack_reset="$BERTH snapshots tree | tac | sed 's/^ *//' | xargs -r $BERT
 echo "== unpack of $((bytes >> 20)) MiB of tar" >&2
 hyperfine --runs "$RUNS" --export-markdown "$WORK/unpack.md" --export-json "$WORK/unpack.json" \
   -n "berth images unpack" --prepare "$berth_unpack_reset" "$BERTH images unpack $NAME:1" \
-  -n "tar -xzf (floor)" --prepare "rm -rf $WORK/tarx; $settle" "$here/tar-floor.sh $WORK/tarx $(echo $gz_layers)"
+  -n "tar -xzf (floor)" --prepare "rm -rf $FS/tarx; $settle" "$here/tar-floor.sh $FS/tarx $(echo $gz_layers)"
 
 python3 - "$WORK" "$bytes" <<'PY'
 import json, sys
@@ -59,5 +67,4 @@ bu, tu = unp["berth images unpack"], unp["tar -xzf (floor)"]
 mb = size / 1e6
 print(f"unpack: berth {mb / bu:.0f} MB/s, tar -xzf {mb / tu:.0f} MB/s ({bu / tu:.2f}x the floor's time)")
 PY
-rm -rf "$WORK/tarx" "$WORK/layers"
-rm -rf "$BERTH_ROOT" "$BERTH_STATE"
+rm -rf "$FS/tarx" "$WORK/layers"
