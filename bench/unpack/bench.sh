@@ -44,7 +44,7 @@ hyperfine --runs "$RUNS" --export-markdown "$WORK/import.md" --export-json "$WOR
 # layers into one directory per layer is the floor (no hashing, no whiteouts, no checks).
 rm -rf "$WORK/layers" && mkdir -p "$WORK/layers"
 tar -C "$WORK/layers" -xf "$IMG" blobs
-gz_layers=$(for f in "$WORK"/layers/blobs/sha256/*; do file -b "$f" | grep -q gzip && echo "$f"; done)
+gz_layers=$(for f in "$WORK"/layers/blobs/sha256/*; do gzip -t "$f" 2>/dev/null && echo "$f"; done)
 bytes=$(for f in $gz_layers; do gzip -dc "$f" | wc -c; done | awk '{s+=$1} END {print s}')
 eval "$berth_reset"
 $BERTH images import --no-unpack --base-name $NAME "$IMG" >/dev/null
