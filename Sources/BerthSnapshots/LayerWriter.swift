@@ -469,7 +469,6 @@ extension Array where Element == UInt8 {
 // libarchive's AE_IF* file types are C macros with casts, which Swift does not import.
 private let AE_IFREG: mode_t = 0o100000
 private let AE_IFLNK: mode_t = 0o120000
-private let AE_IFSOCK: mode_t = 0o140000
 private let AE_IFCHR: mode_t = 0o020000
 private let AE_IFBLK: mode_t = 0o060000
 private let AE_IFDIR: mode_t = 0o040000

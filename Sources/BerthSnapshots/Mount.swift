@@ -135,16 +135,18 @@ public struct Mount: Codable, Sendable, Hashable {
         }
     }
 
-    /// Whether something is mounted exactly at `path` (per /proc/self/mountinfo).
+    /// Whether something is mounted exactly at `path`.
     public static func isMountPoint(_ path: String) -> Bool {
-        let want = (path as NSString).standardizingPath
-        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
-        for line in text.split(separator: "\n") {
+        mountPoints().contains((path as NSString).standardizingPath)
+    }
+
+    /// Mount points of this mount namespace, from /proc/self/mountinfo (octal escapes decoded).
+    public static func mountPoints() -> [String] {
+        guard let text = try? FileSystem.readString("/proc/self/mountinfo") else { return [] }
+        return text.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ", maxSplits: 5)
-            guard fields.count > 4 else { continue }
-            if unescapeMountInfo(String(fields[4])) == want { return true }
+            return fields.count > 4 ? unescapeMountInfo(String(fields[4])) : nil
         }
-        return false
     }
 
     private static func unescapeMountInfo(_ s: String) -> String {
