@@ -213,7 +213,7 @@ public final class App {
             if reloadQueued { reloadQueued = false; reload() }
             guard ns == state.namespace else { return }
             let changed = state.replaceData(namespaces: namespaces, images: images, snapshots: snapshots, tasks: tasks)
-            if !errors.isEmpty, !state.status.isError { state.status = StatusLine(errors.joined(separator: "; "), isError: true) }
+            state.paneErrors = errors
             if changed || !loadedOnce { loadDetails() }
             if !loadedOnce {
                 loadedOnce = true
@@ -279,14 +279,14 @@ public final class App {
         loadInFlight = true
         let ns = state.namespace, backend = self.backend, inbox = self.inbox
         Task.detached {
-            var errors: [String] = []
-            func get<T>(_ what: String, _ f: () throws(BerthError) -> [T]) -> [T] {
-                do { return try f() } catch { errors.append("\(what): \(error.description)"); return [] }
+            var errors: [Pane: String] = [:]
+            func get<T>(_ pane: Pane, _ f: () throws(BerthError) -> [T]) -> [T] {
+                do { return try f() } catch { errors[pane] = error.description; return [] }
             }
-            let namespaces = get("namespaces") { () throws(BerthError) in try backend.namespaces() }
-            let images = get("images") { () throws(BerthError) in try backend.images(namespace: ns) }
-            let snapshots = get("snapshots") { () throws(BerthError) in try backend.snapshots(namespace: ns) }
-            let tasks = get("tasks") { () throws(BerthError) in try backend.tasks(namespace: ns) }
+            let namespaces = get(.namespaces) { () throws(BerthError) in try backend.namespaces() }
+            let images = get(.images) { () throws(BerthError) in try backend.images(namespace: ns) }
+            let snapshots = get(.snapshots) { () throws(BerthError) in try backend.snapshots(namespace: ns) }
+            let tasks = get(.tasks) { () throws(BerthError) in try backend.tasks(namespace: ns) }
             inbox.post(.model(namespace: ns, namespaces: namespaces.contains(ns) ? namespaces : (namespaces + [ns]).sorted(),
                               images: images, snapshots: snapshots, tasks: tasks, errors: errors))
         }

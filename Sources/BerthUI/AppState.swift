@@ -35,6 +35,8 @@ public struct AppState: Sendable {
     private var rowCache: [Pane: [String]] = [:]
     private var visibleCache: [Pane: [Int]] = [:]
     public var details: [String] = []
+    /// Why a list could not be loaded, shown inside the pane.
+    public var paneErrors: [Pane: String] = [:]
     public var detailsTop = 0
     public var focus: Pane = .images
     public var cursors: [Pane: ListCursor] = [:]
@@ -81,7 +83,7 @@ public struct AppState: Sendable {
     private func makeRows(_ p: Pane) -> [String] {
         switch p {
         case .namespaces: return namespaces.map { $0 == namespace ? "● \($0)" : "  \($0)" }
-        case .images: return images.map { "\($0.name)  \(Format.size($0.size))" }
+        case .images: return images.map { "\($0.name)  \($0.digest.dropFirst(7).prefix(12))" }
         case .snapshots: return snapshots.map(\.text)
         case .tasks: return tasks.map { "\($0.id)  \($0.state.rawValue)  \($0.image)" }
         case .details, .console: return []

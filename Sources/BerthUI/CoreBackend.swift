@@ -11,11 +11,11 @@ public final class CoreBackend: UIBackend, Sendable {
     public func namespaces() throws(BerthError) -> [String] { try core.namespaces.list().map(\.name) }
 
     public func images(namespace: String) throws(BerthError) -> [ImageRow] {
-        throw .unavailable("images are not available in this build")
+        try core.listImages(namespace: namespace).map { ImageRow(name: $0.name, digest: $0.digest.description, size: $0.size) }
     }
 
     public func snapshots(namespace: String) throws(BerthError) -> [SnapshotRow] {
-        throw .unavailable("snapshots are not available in this build")
+        try core.listSnapshots(namespace: namespace).map { SnapshotRow(key: $0.info.name, parent: $0.info.parent, kind: $0.info.kind.rawValue) }
     }
 
     public func tasks(namespace: String) throws(BerthError) -> [TaskRow] {
@@ -32,6 +32,10 @@ public final class CoreBackend: UIBackend, Sendable {
                 lines += r.labels.sorted { $0.key < $1.key }.map { "  \($0.key)=\($0.value)" }
             }
             return lines
+        case .image(let name):
+            return imageDetails(try core.inspectImage(namespace: namespace, name))
+        case .snapshot(let key):
+            return try snapshotDetails(namespace: namespace, key)
         default:
             throw .unavailable("details are not available in this build")
         }
@@ -47,14 +51,76 @@ public final class CoreBackend: UIBackend, Sendable {
     public func pause(namespace: String, id: String) throws(BerthError) { throw unavailable("pause") }
     public func resume(namespace: String, id: String) throws(BerthError) { throw unavailable("resume") }
     public func delete(namespace: String, id: String) throws(BerthError) { throw unavailable("delete") }
-    public func deleteImage(namespace: String, name: String) throws(BerthError) { throw unavailable("image removal") }
-    public func removeSnapshot(namespace: String, key: String) throws(BerthError) { throw unavailable("snapshot removal") }
-    public func garbageCollect() throws(BerthError) -> String { throw unavailable("garbage collection") }
-    public func importArchive(namespace: String, path: String, progress: @escaping @Sendable (Double, String) -> Void) throws(BerthError) -> [String] {
-        throw unavailable("import")
+    public func deleteImage(namespace: String, name: String) throws(BerthError) {
+        _ = try core.removeImages(namespace: namespace, [name])
     }
+    public func removeSnapshot(namespace: String, key: String) throws(BerthError) {
+        try core.snapshotter().remove(namespace: namespace, key: key)
+    }
+    public func garbageCollect() throws(BerthError) -> String {
+        let r = try core.garbageCollect()
+        if r.isEmpty { return "gc: nothing to collect" }
+        return "gc: removed \(r.blobs.count) blobs, \(r.snapshots.count) snapshots, \(r.leases.count) leases, \(r.ingests.count) ingests"
+    }
+
+    public func importArchive(namespace: String, path: String, progress: @escaping @Sendable (Double, String) -> Void) throws(BerthError) -> [String] {
+        let name = (path as NSString).lastPathComponent
+        let imported = try core.importImages(namespace: namespace, from: .file(path)) { p in
+            let f = p.total.map { $0 > 0 ? Double(p.bytes) / Double($0) : 0 } ?? 0
+            progress(f, "importing \(name): \(Format.size(p.bytes))" + (p.total.map { " of " + Format.size($0) } ?? ""))
+        }
+        return imported.map(\.name)
+    }
+
     public func createDemo(namespace: String, progress: @escaping @Sendable (Double, String) -> Void) throws(BerthError) -> [String] {
-        throw unavailable("the demo image")
+        progress(0.1, "creating the demo image from the host's busybox")
+        return try core.createDemoImage(namespace: namespace).map { [$0.name] } ?? []
+    }
+
+    private func imageDetails(_ d: ImageDetails) -> [String] {
+        var lines = ["Image:", "  name       \(d.image.name)", "  digest     \(d.image.digest)", "  media      \(d.image.mediaType)",
+                     "  size       \(Format.size(d.size))", "  created    \(d.image.createdAt)"]
+        for m in d.manifests {
+            let c = m.imageConfig
+            lines.append("Platform \(m.platform.description):")
+            lines.append("  manifest   \(m.digest)")
+            if let cfg = c.config {
+                if let e = cfg.Entrypoint { lines.append("  entrypoint \(e)") }
+                if let cmd = cfg.Cmd { lines.append("  cmd        \(cmd)") }
+                if let w = cfg.WorkingDir, !w.isEmpty { lines.append("  workdir    \(w)") }
+                if let u = cfg.User, !u.isEmpty { lines.append("  user       \(u)") }
+                for e in cfg.Env ?? [] { lines.append("  env        \(e)") }
+            }
+            lines.append("Layers (\(m.layers.count)):")
+            for l in m.layers { lines.append("  \(l.digest.description.prefix(19))  \(Format.size(l.size))  \(l.mediaType)") }
+        }
+        return lines
+    }
+
+    /// The snapshot, its chain down to the base layer, and disk use (its own and the chain's).
+    private func snapshotDetails(namespace: String, _ key: String) throws(BerthError) -> [String] {
+        let sn = try core.snapshotter()
+        let info = try sn.stat(namespace: namespace, key: key)
+        let own = try sn.usage(namespace: namespace, key: key)
+        var lines = ["Snapshot:", "  key        \(info.name)", "  kind       \(info.kind.rawValue)", "  snapshotter \(info.snapshotter)",
+                     "  created    \(info.createdAt)", "  usage      \(Format.size(own.size)), \(own.inodes) inodes"]
+        var chain: [(String, SnapshotUsage)] = []
+        var total = own
+        var parent = info.parent
+        while let p = parent, chain.count < 256, let pi = try? sn.stat(namespace: namespace, key: p) {
+            let u = (try? sn.usage(namespace: namespace, key: p)) ?? SnapshotUsage()
+            chain.append((p, u))
+            total = total + u
+            parent = pi.parent
+        }
+        lines.append("Chain (\(chain.count + 1) layers, \(Format.size(total.size)) in all):")
+        lines.append("  \(SnapshotTree.shortKey(info.name))  \(Format.size(own.size))")
+        for (k, u) in chain { lines.append("  └ \(SnapshotTree.shortKey(k))  \(Format.size(u.size))") }
+        if !info.labels.isEmpty {
+            lines.append("Labels:")
+            lines += info.labels.sorted { $0.key < $1.key }.map { "  \($0.key)=\($0.value)" }
+        }
+        return lines
     }
 
     private func unavailable(_ what: String) -> BerthError { .unavailable("\(what) is not available in this build") }

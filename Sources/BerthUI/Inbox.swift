@@ -3,7 +3,7 @@ import Foundation
 
 /// What background work reports to the UI thread.
 enum Message: Sendable {
-    case model(namespace: String, namespaces: [String], images: [ImageRow], snapshots: [SnapshotRow], tasks: [TaskRow], errors: [String])
+    case model(namespace: String, namespaces: [String], images: [ImageRow], snapshots: [SnapshotRow], tasks: [TaskRow], errors: [Pane: String])
     case details(Selection, [String])
     case metrics(String, MetricsSample)
     case attached(generation: Int, task: String, ConsoleBox)

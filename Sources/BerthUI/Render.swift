@@ -54,6 +54,9 @@ extension App {
         let inner = r.inner
         let cursor = s.cursors[p] ?? ListCursor()
         let rows = s.allRows(p)
+        if vis.isEmpty, let err = s.paneErrors[p] {
+            screen.put(inner.y, inner.x, " " + err, width: inner.w, role: .dim)
+        }
         for line in 0..<inner.h {
             let vi = cursor.top + line
             guard vi < vis.count else { break }
