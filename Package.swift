@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "BerthSnapshotsTests", dependencies: ["BerthSnapshots", "BerthCore", "BerthTestSupport"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthCore", "BerthTestSupport"]),
         .testTarget(name: "BerthUITests", dependencies: ["BerthUI", "BerthTestSupport"]),
-        .testTarget(name: "BerthIntegrationTests", dependencies: ["BerthCore", "BerthTestSupport"]),
+        .testTarget(name: "BerthIntegrationTests", dependencies: ["BerthCore", "BerthUI", "BerthTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

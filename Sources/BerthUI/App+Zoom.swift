@@ -25,6 +25,7 @@ extension App {
         while zoomed && running {
             var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0), pollfd(fd: inbox.readFD, events: Int16(POLLIN), revents: 0)]
             _ = poll(&fds, 2, -1)
+            if berth_quit_requested() != 0 { running = false; break }
             if berth_sigwinch_take() != 0, berth_get_winsize(1, &rows, &cols) == 0 {
                 term.resize(rows: Int(rows), cols: Int(cols))
                 try? s.resize(rows: Int(rows), cols: Int(cols))

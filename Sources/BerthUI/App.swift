@@ -111,6 +111,7 @@ public final class App {
             let timeout = Int32(max(0, min(60_000, (deadline - Self.now()) * 1000)).rounded(.up))
             var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0), pollfd(fd: inbox.readFD, events: Int16(POLLIN), revents: 0)]
             _ = poll(&fds, 2, timeout)
+            if berth_quit_requested() != 0 { break }
             if berth_sigwinch_take() != 0 { relayout() }
             for m in inbox.drain() { handle(m) }
             readKeys()

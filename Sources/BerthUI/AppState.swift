@@ -420,7 +420,18 @@ public struct AppState: Sendable {
 
     // MARK: what the hint bar says
 
+    /// The hint bar: where the keyboard is, then what the keys do there.
     public var hints: String {
+        let place: String
+        switch mode {
+        case .console: place = "Console"
+        case .normal, .filter: place = focus.title
+        default: place = ""
+        }
+        return place.isEmpty ? keyHints : "\(place) │ \(keyHints)"
+    }
+
+    private var keyHints: String {
         switch mode {
         case .normal:
             switch focus {

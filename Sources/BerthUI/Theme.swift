@@ -119,7 +119,7 @@ public enum ThemeParser {
                 continue
             }
             guard let role = ThemeRole(rawValue: key) else {
-                throw .invalidArgument("theme \(file), line \(lineNo): unknown key \(key.debugDescription) (known: name, \(ThemeRole.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw .invalidArgument("theme \(file), line \(lineNo): unknown key \(key.debugDescription) (see docs/ui.md for the keys)")
             }
             do throws(ThemeValueError) {
                 theme.styles[role] = try parseStyle(value)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pty.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -60,11 +61,11 @@ pid_t berth_pty_spawn(char *const argv[], char *const envp[], unsigned short row
 
 static int winch_fd = -1;
 static atomic_int winch_flag;
+static atomic_int quit_flag;
 
-static void on_sigwinch(int sig) {
-    (void)sig;
+static void on_signal(int sig) {
     int e = errno;
-    atomic_store(&winch_flag, 1);
+    if (sig == SIGWINCH) atomic_store(&winch_flag, 1); else atomic_store(&quit_flag, 1);
     if (winch_fd >= 0) (void)!write(winch_fd, "w", 1);
     errno = e;
 }
@@ -73,13 +74,23 @@ int berth_watch_sigwinch(int wake_fd) {
     winch_fd = wake_fd;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigwinch;
+    sa.sa_handler = on_signal;
     sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
-    return sigaction(SIGWINCH, &sa, NULL);
+    int sigs[] = { SIGWINCH, SIGTERM, SIGHUP, SIGINT };
+    sigset_t set;
+    sigemptyset(&set);
+    for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        if (sigaction(sigs[i], &sa, NULL) < 0) return -1;
+        sigaddset(&set, sigs[i]);
+    }
+    /* A mask inherited from the parent may block them; the calling (UI) thread takes them. */
+    return pthread_sigmask(SIG_UNBLOCK, &set, NULL) == 0 ? 0 : -1;
 }
 
 int berth_sigwinch_take(void) { return atomic_exchange(&winch_flag, 0); }
+
+int berth_quit_requested(void) { return atomic_load(&quit_flag); }
 
 int berth_tty_raw(int fd, void *saved, unsigned long saved_size) {
     struct termios t;

@@ -36,7 +36,7 @@ struct UICommand: ParsableCommand {
         var chosen = Theme.builtinDefault
         if let name = theme ?? env["BERTH_THEME"].flatMap({ $0.isEmpty ? nil : $0 }) {
             do { chosen = try locator.load(name) } catch {
-                startMessage = StatusLine(error.description + "; using the default theme", isError: true)
+                startMessage = StatusLine("using the default theme: " + error.description, isError: true)
             }
         }
         let backend: any UIBackend
