@@ -92,8 +92,8 @@ import Testing
         try ui.keys("Enter")
         try ui.wait(for: "40 130")
         try ui.keys("C-p", "C-q")
-        let back = try ui.wait(for: "┌─ Namespaces")
-        #expect(ui.hintBar(back).contains("Console │"))
+        // The panes are back, with the keyboard still on the console.
+        try ui.wait("the panes again") { $0.contains("┌─ Namespaces") && ui.hintBar($0).contains("Console │") }
         try ui.type("stty size")
         try ui.keys("Enter")
         let pane = Layout(rows: 40, cols: 130).consoleSize
