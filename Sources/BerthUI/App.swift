@@ -268,7 +268,7 @@ public final class App {
         if let id = pendingAttach, let i = state.tasks.firstIndex(where: { $0.id == id }), let vi = state.visible(.tasks).firstIndex(of: i) {
             pendingAttach = nil
             state.cursors[.tasks, default: ListCursor()].jump(to: vi, count: state.visible(.tasks).count, height: state.listHeight(.tasks))
-            _ = state.setFocus(.tasks)
+            for e in state.setFocus(.tasks) { perform(e) }
             perform(.attach(id))
         }
     }

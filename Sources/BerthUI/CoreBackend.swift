@@ -18,9 +18,7 @@ public final class CoreBackend: UIBackend, Sendable {
         try core.listSnapshots(namespace: namespace).map { SnapshotRow(key: $0.info.name, parent: $0.info.parent, kind: $0.info.kind.rawValue) }
     }
 
-    public func tasks(namespace: String) throws(BerthError) -> [TaskRow] {
-        throw .unavailable("tasks are not available in this build")
-    }
+    public func tasks(namespace: String) throws(BerthError) -> [TaskRow] { try taskRows(namespace: namespace) }
 
     public func details(namespace: String, item: Selection) throws(BerthError) -> [String] {
         switch item {
@@ -36,21 +34,31 @@ public final class CoreBackend: UIBackend, Sendable {
             return imageDetails(try core.inspectImage(namespace: namespace, name))
         case .snapshot(let key):
             return try snapshotDetails(namespace: namespace, key)
-        default:
-            throw .unavailable("details are not available in this build")
+        case .task(let id):
+            return try taskDetails(namespace: namespace, id)
         }
     }
 
-    public func metrics(namespace: String, id: String) throws(BerthError) -> MetricsSample { throw unavailable("metrics") }
-    public func log(namespace: String, id: String) throws(BerthError) -> [UInt8] { throw unavailable("task logs") }
-    public func attach(namespace: String, id: String) throws(BerthError) -> any ConsoleSession { throw unavailable("attach") }
-    public func run(namespace: String, image: String, command: [String], tty: Bool) throws(BerthError) -> String { throw unavailable("run") }
-    public func execShell(namespace: String, id: String) throws(BerthError) -> any ConsoleSession { throw unavailable("exec") }
-    public func kill(namespace: String, id: String, signal: Int32) throws(BerthError) { throw unavailable("kill") }
-    public func stop(namespace: String, id: String, timeout: Double) async throws(BerthError) { throw unavailable("stop") }
-    public func pause(namespace: String, id: String) throws(BerthError) { throw unavailable("pause") }
-    public func resume(namespace: String, id: String) throws(BerthError) { throw unavailable("resume") }
-    public func delete(namespace: String, id: String) throws(BerthError) { throw unavailable("delete") }
+    public func metrics(namespace: String, id: String) throws(BerthError) -> MetricsSample { try sample(namespace: namespace, id) }
+    public func log(namespace: String, id: String) throws(BerthError) -> [UInt8] { try taskLog(namespace: namespace, id) }
+    public func attach(namespace: String, id: String) throws(BerthError) -> any ConsoleSession {
+        AttachmentConsole(try core.runtime.attach(namespace: namespace, id: id))
+    }
+    public func run(namespace: String, image: String, command: [String], tty: Bool) throws(BerthError) -> String {
+        try runImage(namespace: namespace, image: image, command: command, tty: tty)
+    }
+    public func execShell(namespace: String, id: String) throws(BerthError) -> any ConsoleSession {
+        AttachmentConsole(try core.runtime.exec(namespace: namespace, id: id, args: ["/bin/sh"], env: ["TERM=xterm-256color"], terminal: true))
+    }
+    public func kill(namespace: String, id: String, signal: Int32) throws(BerthError) {
+        try core.runtime.kill(namespace: namespace, id: id, signal: signal, all: signal == SIGKILL)
+    }
+    public func stop(namespace: String, id: String, timeout: Double) async throws(BerthError) {
+        try await stopTask(namespace: namespace, id: id, timeout: timeout)
+    }
+    public func pause(namespace: String, id: String) throws(BerthError) { try core.runtime.pause(namespace: namespace, id: id) }
+    public func resume(namespace: String, id: String) throws(BerthError) { try core.runtime.resume(namespace: namespace, id: id) }
+    public func delete(namespace: String, id: String) throws(BerthError) { try core.removeContainer(namespace: namespace, id: id, force: true) }
     public func deleteImage(namespace: String, name: String) throws(BerthError) {
         _ = try core.removeImages(namespace: namespace, [name])
     }
@@ -123,7 +131,6 @@ public final class CoreBackend: UIBackend, Sendable {
         return lines
     }
 
-    private func unavailable(_ what: String) -> BerthError { .unavailable("\(what) is not available in this build") }
 
     public func changes() -> AsyncStream<ChangeNote> {
         let events = core.events.follow()
