@@ -394,7 +394,9 @@ final class LayerWriter {
         for lfd in lowerFDs {
             let fd = joined.withCString { berth_openat2(lfd, $0, UInt64(BERTH_O_PATH | O_NOFOLLOW | O_CLOEXEC), 0, Self.resolve) }
             if fd < 0 {
-                if errno == ENOENT || errno == ENOTDIR { continue }
+                if errno == ENOENT { continue }
+                // A file or whiteout above in this layer hides everything lower down.
+                if errno == ENOTDIR { return nil }
                 if errno == ELOOP || errno == EXDEV { throw fail(display, "path goes through a symlink in a lower layer") }
                 throw fail(display, "look up lower layer: \(Errno.current)")
             }

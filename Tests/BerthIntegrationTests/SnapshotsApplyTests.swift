@@ -47,6 +47,21 @@ struct SnapshotsApplyTests {
         #expect(st("tmp")!.st_mtim.tv_sec == 1600000000 && st("var")!.st_mtim.tv_sec == 1600000000)
     }
 
+    /// A symlink deleted by a later layer no longer counts as a way out: a third layer may
+    /// then create a directory of that name, even implicitly (no entry of its own).
+    @Test(arguments: ["overlayfs", "native"])
+    func aWhitedOutSymlinkDoesNotBlockLaterLayers(_ snapshotter: String) throws {
+        let s = try LayerStack(snapshotter)
+        defer { s.cleanup() }
+        for (i, script) in ["l('a', '/')", "f('.wh.a')", "f('a/b/c', b'x')"].enumerated() {
+            let blob = s.t.dir + "/l\(i).tar"
+            try TestLayer.make(blob, script)
+            try s.apply(blob, as: "l\(i)")
+        }
+        let root = try s.mountView()
+        #expect(try FileSystem.readString(root + "/a/b/c") == "x")
+    }
+
     @Test func corruptAndTruncatedLayersAreRejected() throws {
         let s = try LayerStack()
         defer { s.cleanup() }
