@@ -56,6 +56,14 @@ let package = Package(
         .executableTarget(name: "berth", dependencies: [
             "BerthCore", "BerthUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], linkerSettings: [
+            // The Swift runtime and Foundation linked in: no dynamic loading and symbol binding
+            // of a dozen Swift libraries at every start (see bench/README.md, lifecycle).
+            .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
+            .unsafeFlags(["-Xlinker", "--start-group", "-lFoundation", "-lFoundationEssentials", "-lFoundationInternationalization",
+                          "-lCoreFoundation", "-l_FoundationCollections", "-l_FoundationCShims", "-l_FoundationICU",
+                          "-lswiftSynchronization", "-lswiftDispatch", "-ldispatch", "-lBlocksRuntime",
+                          "-Xlinker", "--end-group"], .when(configuration: .release)),
         ]),
         // The per-task supervisor and container init: C, so nothing runs between fork and exec
         // but async-signal-safe code, and its resident size stays small.

@@ -59,9 +59,9 @@ extension BerthCore {
     @discardableResult
     public func run(namespace: String, id: String, rootfs: RootfsChoice, options: ContainerOptions = ContainerOptions(),
                     labels: Labels = [:]) throws(BerthError) -> TaskInfo {
-        try createContainer(namespace: namespace, id: id, rootfs: rootfs, options: options, labels: labels)
+        let c = try createContainer(namespace: namespace, id: id, rootfs: rootfs, options: options, labels: labels)
         do {
-            return try runtime.startTask(namespace: namespace, id: id)
+            return try runtime.startTask(c)
         } catch {
             try? runtime.deleteContainer(namespace: namespace, id: id, force: true)
             throw error

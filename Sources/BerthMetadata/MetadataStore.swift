@@ -17,6 +17,14 @@ public final class MetadataStore: Sendable {
         config.foreignKeysEnabled = true
         config.label = "berth.metadata"
         do {
+            // Nearly every open finds the schema current: one read says so, without the file
+            // lock and the migrator's write transaction, which would serialise every berth
+            // process starting at once.
+            if FileSystem.exists(path), let current = try? DatabasePool(path: path, configuration: config),
+               (try? current.read(Schema.migrator.hasCompletedMigrations)) == true {
+                pool = current
+                return
+            }
             try FileSystem.makeDirectories((path as NSString).deletingLastPathComponent, mode: 0o711)
             // Two processes opening a fresh root would both see "no migrations applied" and
             // both create the tables; a file lock makes the second wait and find them.

@@ -52,6 +52,15 @@ public struct ContainerStore: Sendable {
         return c
     }
 
+    /// The image a container was created from, without decoding its spec.
+    public func image(namespace: String, id: String) throws(BerthError) -> String {
+        let image = try db.read { db in
+            try String.fetchOne(db, sql: "SELECT image FROM containers WHERE namespace = ? AND id = ?", arguments: [namespace, id])
+        }
+        guard let image else { throw .notFound("container \(id.debugDescription) not found") }
+        return image
+    }
+
     public func list(namespace: String) throws(BerthError) -> [Container] {
         try db.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM containers WHERE namespace = ? ORDER BY id", arguments: [namespace]).map(Self.record)

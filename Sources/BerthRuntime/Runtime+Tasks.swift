@@ -14,7 +14,14 @@ extension Runtime {
     /// init is about to exec. On any failure everything created is removed again.
     @discardableResult
     public func startTask(namespace: String, id: String) throws(BerthError) -> TaskInfo {
-        let c = try containerStore.get(namespace: namespace, id: id)
+        try startTask(try containerStore.get(namespace: namespace, id: id))
+    }
+
+    /// `startTask` for a container record the caller already holds (`berth run` just created
+    /// it), sparing a second read and decode of its spec.
+    @discardableResult
+    public func startTask(_ c: Container) throws(BerthError) -> TaskInfo {
+        let (namespace, id) = (c.namespace, c.id)
         let dir = bundle(namespace, id)
         let parent = (dir as NSString).deletingLastPathComponent
         try FileSystem.makeDirectories(parent, mode: 0o711)
@@ -51,8 +58,8 @@ extension Runtime {
             try group.create(resources: spec.linux?.resources)
             let conf = try ShimConfig.forInit(spec: spec, id: id, namespace: namespace, rootfs: dir + "/rootfs",
                                               cgroupProcs: group.procsFiles)
-            try FileSystem.writeAtomically(dir + "/config.json", try Self.encodeJSON(spec), mode: 0o600)
-            try FileSystem.writeAtomically(dir + "/shim.conf", conf.encoded, mode: 0o600)
+            try Self.writeBundleFile(dir + "/config.json", try Self.encodeJSON(spec))
+            try Self.writeBundleFile(dir + "/shim.conf", conf.encoded)
             let pid = try ShimLauncher.start(bundle: dir)
             _ = lock
             events.publish(namespace: namespace, topic: Topic.taskCreate, ["id": id, "pid": String(pid)])
@@ -71,6 +78,19 @@ extension Runtime {
         try? cgroup?.destroy()
         unmountRootfs(bundle: dir)
         try? FileSystem.removeTree(dir)
+    }
+
+    /// Writes a file of a new bundle by rename, so no reader sees it half-written, but without
+    /// fsync: a bundle describes live processes and means nothing after a crash of the machine
+    /// (the state directory is a tmpfs by default; reconciliation stops whatever is left).
+    static func writeBundleFile(_ path: String, _ bytes: [UInt8]) throws(BerthError) {
+        let tmp = path + ".tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .system("create", tmp) }
+        let written = bytes.withUnsafeBytes { b in Result { () throws(BerthError) in try FileSystem.writeAll(fd, b, path: tmp) } }
+        close(fd)
+        do { try written.get() } catch { unlink(tmp); throw error }
+        guard rename(tmp, path) == 0 else { let e = errno; unlink(tmp); throw .system("rename", path, errno: e) }
     }
 
     static func encodeJSON<T: Encodable>(_ v: T) throws(BerthError) -> [UInt8] {
@@ -104,7 +124,7 @@ extension Runtime {
     public func task(namespace: String, id: String) throws(BerthError) -> TaskInfo {
         let dir = bundle(namespace, id)
         guard FileSystem.isDirectory(dir) else { throw .notFound("task \(id.debugDescription) not found") }
-        let image = (try? containerStore.get(namespace: namespace, id: id))?.image ?? ""
+        let image = (try? containerStore.image(namespace: namespace, id: id)) ?? ""
         let terminal = ShimConfig.decode((try? FileSystem.readFile(dir + "/shim.conf")) ?? []).values("terminal").first == "1"
         let pid = TaskFiles.pid(dir + "/init.pid")
         var info = TaskInfo(namespace: namespace, id: id, image: image, pid: pid, status: .running, exitStatus: nil, terminal: terminal)

@@ -6,7 +6,7 @@ import Foundation
 struct BerthMain {
     static func main() async {
         do {
-            var command = try Berth.parseAsRoot(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+            var command = try parse(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -18,6 +18,17 @@ struct BerthMain {
             Berth.exit(withError: error)
         }
     }
+}
+
+/// `berth run` is what scripts call in a loop, so it is parsed on its own: building the tree of
+/// every command costs ArgumentParser a runtime type lookup per command, more CPU than starting
+/// the container's shim. Anything that does not parse that way (help, errors) takes the full
+/// parse, which reports it as usual.
+func parse(_ args: [String]) throws -> any ParsableCommand {
+    if args.first == RunCommand.configuration.commandName, let run = try? RunCommand.parse(Array(args.dropFirst())) {
+        return run
+    }
+    return try Berth.parseAsRoot(args)
 }
 
 /// Global options may stand before the command (`berth -n team-a images ls`, as ctr and
