@@ -55,7 +55,7 @@ public final class App {
     var deferred: [Message] = []
 
     static let metricsInterval = 2.0
-    static let fallbackReloadInterval = 15.0
+    static let fallbackReloadInterval = 30.0
     static let frameInterval = 1.0 / 60
 
     /// Runs the UI until the user quits. Tasks keep running afterwards.
