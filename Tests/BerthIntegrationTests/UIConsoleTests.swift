@@ -34,7 +34,12 @@ import Testing
         // Control keys reach the task: ctrl-c abandons a line, ctrl-d at an empty prompt is EOF.
         try ui.type("sleep 100")
         try ui.keys("Enter")
+        try ui.wait(for: "task0$ sleep 100")
         try ui.keys("C-c")
+        // The interrupt flushes typeahead: wait for the fresh prompt before typing on.
+        try ui.wait("a fresh prompt") {
+            ui.consoleLines($0, layout: consoleRect(rows: 35, cols: 120)).last { !$0.isEmpty } == "task0$"
+        }
         try ui.type("echo after-interrupt")
         try ui.keys("Enter")
         try ui.wait("the echo after ctrl-c") { ui.consoleLines($0, layout: consoleRect(rows: 35, cols: 120)).contains("after-interrupt") }
