@@ -86,9 +86,9 @@ extension BerthCore {
             let mounts = try snapshotters.snapshotter(named: c.snapshotter).mounts(namespace: c.namespace, key: c.snapshotKey)
             try Mount.mountAll(mounts, at: target)
         }
-        hooks.remove = { (c: Container) throws(BerthError) in
+        hooks.remove = { (namespace: String, snapshotter: String, key: String) throws(BerthError) in
             do throws(BerthError) {
-                try snapshotters.snapshotter(named: c.snapshotter).remove(namespace: c.namespace, key: c.snapshotKey)
+                try snapshotters.snapshotter(named: snapshotter).remove(namespace: namespace, key: key)
             } catch {
                 if error.code != .notFound { throw error }
             }

@@ -61,6 +61,16 @@ public struct ContainerStore: Sendable {
         return image
     }
 
+    /// Where a container's rootfs is (snapshotter and key), without decoding its spec.
+    public func rootfs(namespace: String, id: String) throws(BerthError) -> (snapshotter: String, key: String) {
+        let found: [String]? = try db.read { db in
+            try Row.fetchOne(db, sql: "SELECT snapshotter, snapshot_key FROM containers WHERE namespace = ? AND id = ?",
+                             arguments: [namespace, id]).map { [$0["snapshotter"], $0["snapshot_key"]] }
+        }
+        guard let found else { throw .notFound("container \(id.debugDescription) not found") }
+        return (found[0], found[1])
+    }
+
     public func list(namespace: String) throws(BerthError) -> [Container] {
         try db.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM containers WHERE namespace = ? ORDER BY id", arguments: [namespace]).map(Self.record)

@@ -32,7 +32,7 @@ public final class Runtime: Sendable {
     /// How a rootfs held by a snapshotter is mounted and removed (set by BerthCore).
     public struct RootfsHooks: Sendable {
         public var mount: (@Sendable (_ container: Container, _ target: String) throws(BerthError) -> Void)?
-        public var remove: (@Sendable (_ container: Container) throws(BerthError) -> Void)?
+        public var remove: (@Sendable (_ namespace: String, _ snapshotter: String, _ key: String) throws(BerthError) -> Void)?
         public init() {}
     }
 
@@ -91,7 +91,7 @@ public final class Runtime: Sendable {
 
     /// Removes a container, its task (stopped, or any with `force`) and its snapshot.
     public func deleteContainer(namespace: String, id: String, force: Bool = false) throws(BerthError) {
-        let c = try containerStore.get(namespace: namespace, id: id)
+        let rootfs = try containerStore.rootfs(namespace: namespace, id: id)
         if FileSystem.exists(bundle(namespace, id)) {
             let info = try task(namespace: namespace, id: id)
             if info.status != .stopped && !force {
@@ -99,8 +99,8 @@ public final class Runtime: Sendable {
             }
             try deleteTask(namespace: namespace, id: id, force: true)
         }
-        if c.snapshotter != Container.hostDirectory, let remove = rootfsHooks.current.remove {
-            try remove(c)
+        if rootfs.snapshotter != Container.hostDirectory, let remove = rootfsHooks.current.remove {
+            try remove(namespace, rootfs.snapshotter, rootfs.key)
         }
         try containerStore.delete(namespace: namespace, id: id)
         events.publish(namespace: namespace, topic: Topic.containerDelete, ["id": id])
