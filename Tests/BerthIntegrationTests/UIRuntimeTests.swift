@@ -75,4 +75,33 @@ import Testing
         try ui.keys("q")
         try ui.wait(for: "__EXIT__0")
     }
+
+    @Test(.enabled(if: Privilege.canRunRootTests))
+    func demoTourRunsAndCleansUp() throws {
+        let tmp = try TempRoot("ui-tour"); defer { tmp.cleanup() }
+        defer { removeAll(tmp) }
+        let ui = try UITmux(["--demo"], tmp: tmp)
+        defer { ui.close() }
+        try ui.wait(for: "hello from a berth task", timeout: 40)
+        try ui.wait("top in the pane") { $0.contains("PID") && $0.contains("Mem:") }
+        try ui.wait(for: "Demo finished", timeout: 40)
+        #expect(try tmp.core().runtime.containers(namespace: "default").isEmpty)
+        #expect(try tmp.core().listImages(namespace: "default").map(\.name) == ["localhost/busybox:latest"])
+        try ui.keys("q")
+        try ui.wait(for: "__EXIT__0")
+    }
+
+    @Test(.enabled(if: Privilege.canRunRootTests))
+    func anyKeyStopsTheTour() throws {
+        let tmp = try TempRoot("ui-tour"); defer { tmp.cleanup() }
+        defer { removeAll(tmp) }
+        let ui = try UITmux(["--demo"], tmp: tmp)
+        defer { ui.close() }
+        try ui.wait(for: "Demo: berth manages")
+        try ui.keys("x")
+        try ui.wait(for: "tour stopped")
+        try ui.keys("q")
+        try ui.wait(for: "__EXIT__0")
+        #expect(try tmp.core().runtime.containers(namespace: "default").isEmpty)
+    }
 }
