@@ -26,10 +26,14 @@ extension BerthCore {
         }
     }
 
+    /// Makes a single-layer image from a root filesystem and, unless `unpack` is false,
+    /// unpacks it, as an archive import does.
     public func importRootfs(namespace: String, from path: String, name: String, platform: Platform = .host,
-                             config: ImageConfig.Config? = nil) throws(BerthError) -> ImportedImage {
+                             config: ImageConfig.Config? = nil, unpack: Bool = true,
+                             snapshotter: String? = nil) throws(BerthError) -> ImportedImage {
         do {
             let out = try images.importRootfs(namespace: namespace, from: path, name: name, platform: platform, config: config)
+            if unpack { _ = try unpackImage(namespace: namespace, out.name, platform: platform, snapshotter: snapshotter) }
             _ = try? garbageCollect()
             return out
         } catch {
@@ -39,8 +43,11 @@ extension BerthCore {
     }
 
     /// `berth demo`: nil when the demo image already exists.
+    /// The demo image is unpacked at once, so it is ready to run and its chain shows.
     public func createDemoImage(namespace: String) throws(BerthError) -> ImportedImage? {
-        try images.createDemoImage(namespace: namespace)
+        guard let image = try images.createDemoImage(namespace: namespace) else { return nil }
+        _ = try unpackImage(namespace: namespace, image.name)
+        return image
     }
 
     public func tagImage(namespace: String, _ source: String, as name: String) throws(BerthError) -> ImageRecord {

@@ -84,7 +84,8 @@ struct ImagesCommand: ParsableCommand {
             var imported: [ImportedImage]
             if let rootfs {
                 let p = try platforms.first.map { try Platform.parse($0) } ?? .host
-                imported = [try core.importRootfs(namespace: global.ns, from: rootfs, name: source, platform: p)]
+                imported = [try core.importRootfs(namespace: global.ns, from: rootfs, name: source, platform: p,
+                                                  unpack: !noUnpack, snapshotter: snapshotter)]
             } else {
                 var opts = ImportOptions()
                 opts.platforms = try platforms.map { try Platform.parse($0) }

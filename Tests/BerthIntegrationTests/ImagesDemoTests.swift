@@ -21,6 +21,9 @@ import Testing
         #expect(try cli.check(["demo"]).hasPrefix("created localhost/busybox:latest"))
         #expect(try cli.check(["demo"]).contains("already exists"))
         #expect(try cli.imageNames() == ["localhost/busybox:latest"])
+        // Unpacked at once: its one layer's chain is a committed snapshot, ready to run.
+        let snapshots = try cli.check(["snapshots", "ls", "-q"]).split(separator: "\n")
+        #expect(snapshots.count == 1 && snapshots.first?.hasPrefix("sha256:") == true)
         let d: ImageDetails = try JSONDecoder.iso.decode(ImageDetails.self, from: Data(try cli.check(["images", "inspect", "--format", "json", "localhost/busybox"]).utf8))
         #expect(d.manifests.first?.imageConfig.config?.Cmd == ["/bin/sh"])
         #expect(d.manifests.first?.platform.description == Platform.host.description)
@@ -39,7 +42,8 @@ import Testing
         symlink("share/note", s.dir + "/fs/usr/link")
         let tmp = try TempRoot("rootfs"); defer { tmp.cleanup() }
         let cli = BerthCLI(tmp: tmp)
-        try cli.check(["images", "import", "--rootfs", s.dir + "/fs", "localhost/fromdir:1"])
+        try cli.check(["images", "import", "--rootfs", s.dir + "/fs", "--no-unpack", "localhost/fromdir:1"])
+        #expect(try cli.check(["snapshots", "ls", "-q"]).isEmpty)
         let l1 = try layerListing(cli, "localhost/fromdir:1")
         #expect(l1.contains("usr/share/note"))
         #expect(l1.contains("usr/link -> share/note"))
@@ -47,6 +51,7 @@ import Testing
 
         try Command.check(["tar", "-C", s.dir + "/fs", "-czf", s.dir + "/fs.tgz", "."])
         try cli.check(["images", "import", "--rootfs", s.dir + "/fs.tgz", "localhost/fromtar:1"])
+        #expect(try cli.check(["snapshots", "ls", "-q"]).split(separator: "\n").count == 1)
         #expect(try layerListing(cli, "localhost/fromtar:1").contains("usr/share/note"))
 
         let bad = try cli.run(["images", "import", "--rootfs", s.dir + "/nope", "localhost/x:1"])
