@@ -18,18 +18,7 @@ final class GzipSink {
         archive_write_set_format_raw(a)
         archive_write_add_filter_gzip(a)
         archive_write_set_filter_option(a, "gzip", "timestamp", nil)
-        archive_write_set_bytes_per_block(a, 1 << 16)
-        archive_write_set_bytes_in_last_block(a, 1)
-        let r = archive_write_open2(a, sinkRef.toOpaque(), nil, { _, ctx, buf, n in
-            let sink = Unmanaged<ByteSink>.fromOpaque(ctx!).takeUnretainedValue()
-            do throws(BerthError) {
-                try sink.write(UnsafeRawBufferPointer(start: buf, count: n))
-                return n
-            } catch {
-                sink.error = error
-                return -1
-            }
-        }, nil, nil)
+        let r = sink.open(a, ref: sinkRef)
         let e = archive_entry_new()!
         defer { archive_entry_free(e) }
         archive_entry_set_pathname(e, "layer.tar")

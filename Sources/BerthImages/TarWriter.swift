@@ -10,6 +10,24 @@ final class ByteSink {
     let write: (UnsafeRawBufferPointer) throws(BerthError) -> Void
     var error: BerthError?
     init(_ write: @escaping (UnsafeRawBufferPointer) throws(BerthError) -> Void) { self.write = write }
+
+    /// Opens libarchive writer `a` onto this sink with 64 KiB blocks and no padding of the
+    /// last one; a failed write is kept in `error` for the caller to report. `ref` keeps the
+    /// sink alive while libarchive holds it.
+    func open(_ a: OpaquePointer, ref: Unmanaged<ByteSink>) -> Int32 {
+        archive_write_set_bytes_per_block(a, 1 << 16)
+        archive_write_set_bytes_in_last_block(a, 1)
+        return archive_write_open2(a, ref.toOpaque(), nil, { _, ctx, buf, n in
+            let sink = Unmanaged<ByteSink>.fromOpaque(ctx!).takeUnretainedValue()
+            do throws(BerthError) {
+                try sink.write(UnsafeRawBufferPointer(start: buf, count: n))
+                return n
+            } catch {
+                sink.error = error
+                return -1
+            }
+        }, nil, nil)
+    }
 }
 
 /// Writes a pax tar stream with libarchive, optionally gzip-compressed, to a sink.
@@ -32,18 +50,7 @@ final class TarWriter {
             // Deterministic output: no timestamp or file name in the gzip header.
             archive_write_set_filter_option(a, "gzip", "timestamp", nil)
         }
-        archive_write_set_bytes_per_block(a, 1 << 16)
-        archive_write_set_bytes_in_last_block(a, 1)
-        let r = archive_write_open2(a, sinkRef.toOpaque(), nil, { _, ctx, buf, n in
-            let sink = Unmanaged<ByteSink>.fromOpaque(ctx!).takeUnretainedValue()
-            do throws(BerthError) {
-                try sink.write(UnsafeRawBufferPointer(start: buf, count: n))
-                return n
-            } catch {
-                sink.error = error
-                return -1
-            }
-        }, nil, nil)
+        let r = sink.open(a, ref: sinkRef)
         guard r == ARCHIVE_OK else {
             let msg = TarReader.message(a)
             archive_write_free(a)
