@@ -21,6 +21,12 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "IMAGE [COMMAND [ARG...]] (COMMAND... with --rootfs)")
     var args: [String] = []
 
+    /// The passthrough capture takes everything from the first positional on, so help asked
+    /// for where the image would stand is caught here rather than read as an image name.
+    func validate() throws {
+        if let first = args.first, first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
+    }
+
     func run() async throws {
         let core = try global.core()
         let ns = global.ns
