@@ -65,8 +65,8 @@ struct SnapshotsCommand: ParsableCommand {
         }
     }
 
-    struct Prepare: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create an active (writable) snapshot on a committed parent.")
+    /// What `prepare` and `view` take: a new key on a committed parent.
+    struct NewSnapshotOptions: ParsableArguments {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var which: SnapshotterOption
         @Argument(help: "New snapshot key.") var key: String
@@ -74,26 +74,33 @@ struct SnapshotsCommand: ParsableCommand {
         @Option(name: .customLong("label"), help: "KEY=VALUE (repeatable).") var labels: [String] = []
         @Option(help: "Print the mount command for this target directory.") var target: String?
 
-        func run() throws {
-            let m = try global.core().snapshotter(which.snapshotter)
-                .prepare(namespace: global.ns, key: key, parent: parent, labels: try CLI.parseLabels(labels))
+        /// Creates the snapshot with `make` and prints its mount commands when asked.
+        func create(_ make: (any Snapshotter, String, String, String?, Labels) throws(BerthError) -> [Mount]) throws {
+            let snapshotter = try global.core().snapshotter(which.snapshotter)
+            let m = try make(snapshotter, global.ns, key, parent, try CLI.parseLabels(labels))
             if let target { SnapshotsCommand.printMountCommands(m, target) }
+        }
+    }
+
+    struct Prepare: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an active (writable) snapshot on a committed parent.")
+        @OptionGroup var options: NewSnapshotOptions
+
+        func run() throws {
+            try options.create { (s, ns, key, parent, labels) throws(BerthError) in
+                try s.prepare(namespace: ns, key: key, parent: parent, labels: labels)
+            }
         }
     }
 
     struct View: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a read-only view of a committed snapshot.")
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var which: SnapshotterOption
-        @Argument(help: "New snapshot key.") var key: String
-        @Argument(help: "Committed parent.") var parent: String?
-        @Option(name: .customLong("label"), help: "KEY=VALUE (repeatable).") var labels: [String] = []
-        @Option(help: "Print the mount command for this target directory.") var target: String?
+        @OptionGroup var options: NewSnapshotOptions
 
         func run() throws {
-            let m = try global.core().snapshotter(which.snapshotter)
-                .view(namespace: global.ns, key: key, parent: parent, labels: try CLI.parseLabels(labels))
-            if let target { SnapshotsCommand.printMountCommands(m, target) }
+            try options.create { (s, ns, key, parent, labels) throws(BerthError) in
+                try s.view(namespace: ns, key: key, parent: parent, labels: labels)
+            }
         }
     }
 

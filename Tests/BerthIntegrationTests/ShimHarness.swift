@@ -164,6 +164,15 @@ final class ShimFixture: @unchecked Sendable {
 
     func connect() throws -> ShimClient { try ShimClient(path: bundle + "/shim.sock") }
 
+    /// Connects, attaches, and sends the newline the test tasks wait for (`read x`) before
+    /// producing output, so nothing they print is missed.
+    func attachAndRelease() throws -> ShimClient {
+        let c = try connect()
+        c.send(ShimMsg.attach)
+        c.sendText(ShimMsg.stdin, "\n")
+        return c
+    }
+
     /// Waits for the shim to exit on its own (after the task exited and clients left).
     func shimGone(timeout: Double = 10) -> Bool {
         guard let shim = pidFile("shim.pid") else { return true }
