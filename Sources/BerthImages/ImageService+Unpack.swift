@@ -64,16 +64,26 @@ extension ImageService {
         let lease = try leases.create(namespace: namespace, expiresIn: 24 * 3600, labels: ["berth.io/unpack": image.name])
         defer { try? leases.delete(namespace: namespace, id: lease.id) }
 
+        // Chains already present are skipped. The layers to apply are decompressed ahead,
+        // a few at a time, while earlier ones are written and committed in order.
+        let missing = m.layers.indices.filter { (try? snapshotter.stat(namespace: namespace, key: chain[$0].description))?.kind != .committed }
+        var streams: [Int: LayerStream] = [:]
+        defer { for s in streams.values { s.cancel() } }
         var result = UnpackResult(image: image.name, platform: m.platform.description, snapshotter: snapshotterName, layers: [])
         for (i, layer) in m.layers.enumerated() {
-            if i + 1 < m.layers.count { Self.prefetch(content.blobPath(m.layers[i + 1].digest)) }
             let chainID = chain[i].description
             let subject = "image \(image.name.debugDescription): layer \(layer.digest)"
             var applied = false
-            if (try? snapshotter.stat(namespace: namespace, key: chainID))?.kind != .committed {
-                try applyLayer(namespace: namespace, snapshotter: snapshotter, lease: lease.id, blob: layer.digest,
+            if let pos = missing.firstIndex(of: i) {
+                for j in missing[pos..<min(missing.count, pos + Self.layersDecompressedAtOnce)] where streams[j] == nil {
+                    let s = LayerStream(blob: content.blobPath(m.layers[j].digest))
+                    s.start()
+                    streams[j] = s
+                }
+                try applyLayer(namespace: namespace, snapshotter: snapshotter, lease: lease.id, blob: layer.digest, stream: streams[i]!,
                                parent: i == 0 ? nil : chain[i - 1].description, chainID: chainID,
                                diffID: diffIDs[i], subject: subject)
+                streams[i] = nil
                 applied = true
             }
             try content.setLabels(namespace: namespace, layer.digest, [
@@ -89,15 +99,11 @@ extension ImageService {
         return result
     }
 
-    /// Starts reading the next layer's blob into the page cache while this one is applied.
-    static func prefetch(_ path: String) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED)
-        close(fd)
-    }
+    /// How many layers decompress at once (the one being written included): each uses a
+    /// core and up to LayerStream.defaultLimit of memory for what waits to be written.
+    static let layersDecompressedAtOnce = min(4, max(2, ProcessInfo.processInfo.activeProcessorCount))
 
-    private func applyLayer(namespace: String, snapshotter: any Snapshotter, lease: String, blob: Digest, parent: String?,
+    private func applyLayer(namespace: String, snapshotter: any Snapshotter, lease: String, blob: Digest, stream: LayerStream, parent: String?,
                             chainID: String, diffID: Digest, subject: String) throws(BerthError) {
         guard content.exists(namespace: namespace, blob) else { throw .notFound("\(subject): blob not in the content store") }
         let key = "extract-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))-\(chainID)"
@@ -114,7 +120,7 @@ extension ImageService {
         let mounts = try snapshotter.prepare(namespace: namespace, key: key, parent: parent, labels: [:])
         do throws(BerthError) {
             let target = try ApplyTarget(mounts: mounts)
-            let applied = try LayerApplier.apply(blob: content.blobPath(blob), to: target, subject: subject)
+            let applied = try LayerApplier.apply(stream: stream, to: target, subject: subject)
             guard applied.diffID == diffID else {
                 throw BerthError.invalidArgument("\(subject): diff ID mismatch: the config lists \(diffID), the layer's content is \(applied.diffID)")
             }

@@ -58,6 +58,47 @@ struct SnapshotsUnpackTests {
         #expect(left.isEmpty)
     }
 
+    /// Layers decompress ahead of their turn, but are committed in order: a layer that
+    /// fails leaves the layers below it committed and nothing above it, and the layers
+    /// above (whose data was already decompressing) are not left half done.
+    @Test func aFailingMiddleLayerLeavesNothingCommittedAboveIt() throws {
+        let t = try TempRoot("unpack-middle")
+        defer { Mounts.unmountAll(under: t.dir); t.cleanup() }
+        let cli = BerthCLI(tmp: t)
+        try TestLayer.makeMany(t.dir + "/l%d.tar", count: 5, "f('layer%d' % i, b'content %d ' % i * 50000)")
+        let plain = try (0..<5).map { try FileSystem.readFile(t.dir + "/l\($0).tar") }
+        var gz = try (0..<5).map { try gzip(t.dir + "/l\($0).tar") }
+        let diffIDs = plain.map { Digest.sha256($0) }
+        let chain = ChainID.chain(diffIDs).map(\.description)
+
+        // The whole image unpacks, each layer under its chain ID.
+        let good = try archive(t.dir, name: "localhost/five:1", layers: gz.map { ($0, MediaType.ociLayerGzip) }, diffIDs: diffIDs)
+        try cli.check(["images", "import", good])
+        #expect(try cli.check(["snapshots", "ls", "-q"]).split(separator: "\n").map(String.init).sorted() == chain.sorted())
+        let m = t.dir + "/m"
+        try FileSystem.makeDirectories(m)
+        try cli.check(["images", "mount", "localhost/five:1", m])
+        #expect(try FileSystem.readString(m + "/layer0").hasPrefix("content 0 "))
+        #expect(try FileSystem.readString(m + "/layer4").hasPrefix("content 4 "))
+        try cli.check(["images", "unmount", m])
+        try cli.check(["images", "rm", "localhost/five:1"])
+        try cli.check(["gc"])
+        #expect(try cli.check(["snapshots", "ls", "-q"]).isEmpty)
+
+        // The third layer's gzip data is cut short.
+        gz[2] = Array(gz[2][0..<(gz[2].count / 2)])
+        let bad = try archive(t.dir, name: "localhost/five:2", layers: gz.map { ($0, MediaType.ociLayerGzip) }, diffIDs: diffIDs)
+        try cli.check(["images", "import", "--no-unpack", bad])
+        let r = try cli.run(["images", "unpack", "localhost/five:2"])
+        #expect(r.status != 0)
+        let line = r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(line.contains("image \"localhost/five:2\"") && line.contains("layer \(Digest.sha256(gz[2]))") && line.contains("gzip"), "\(line)")
+        #expect(try cli.check(["snapshots", "ls", "-q"]).split(separator: "\n").map(String.init).sorted() == chain[0..<2].sorted())
+        #expect(Mounts.mounts(under: t.paths.root).isEmpty)
+        let dirs = (try? FileManager.default.contentsOfDirectory(atPath: t.paths.snapshotterDir("overlayfs"))) ?? []
+        #expect(dirs.count == 2)
+    }
+
     @Test func killDuringUnpackThenRecover() throws {
         let t = try TempRoot("unpack-kill")
         defer { Mounts.unmountAll(under: t.dir); t.cleanup() }
