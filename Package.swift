@@ -20,6 +20,7 @@ let package = Package(
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
         .systemLibrary(name: "CVterm", pkgConfig: "vterm", providers: [.apt(["libvterm-dev"])]),
+        .systemLibrary(name: "CIsal", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
         // Small C helpers for syscalls Swift cannot reach directly (openat2, mount API, pty, ioctl).
         .target(name: "CBerthSys"),
 
@@ -37,7 +38,7 @@ let package = Package(
         .target(name: "BerthEvents", dependencies: ["BerthBase", "CBerthSys"]),
         .target(name: "BerthContent", dependencies: ["BerthBase", "BerthOCI", "BerthMetadata"]),
         .target(name: "BerthSnapshots", dependencies: [
-            "BerthBase", "BerthMetadata", "CBerthSys", "CArchive", .product(name: "GRDB", package: "GRDB.swift"),
+            "BerthBase", "BerthMetadata", "CBerthSys", "CArchive", "CIsal", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "BerthImages", dependencies: [
             "BerthBase", "BerthOCI", "BerthMetadata", "BerthContent", "BerthSnapshots", "BerthEvents", "CArchive",

@@ -6,8 +6,9 @@ import Glibc
 #endif
 
 /// A layer blob's uncompressed tar stream, produced by its own thread into a bounded
-/// in-memory queue: the thread decompresses (gzip, zstd or none, detected from the data)
-/// and hashes the tar bytes (the diff ID) while the consumer parses and writes them.
+/// in-memory queue: the thread decompresses (gzip with ISA-L, zstd with libarchive, or
+/// none, detected from the data) and hashes the tar bytes (the diff ID) while the
+/// consumer parses and writes them.
 /// Started ahead of its turn, it lets the next layers decompress while an earlier one is
 /// still written and committed, so decompression, the slowest stage, runs on every core.
 public final class LayerStream: @unchecked Sendable {
@@ -125,9 +126,13 @@ public final class LayerStream: @unchecked Sendable {
         let fd = Glibc.open(blob, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .system("open", blob) }
         defer { close(fd) }
+        if GzipInflater.isGzip(fd) {
+            let inflater = GzipInflater(fd: fd)
+            return pump { (chunk, size) throws(BerthError) in try inflater.read(into: chunk, capacity: size) }
+        }
+        // zstd, plain tar, or data that is neither (which the tar reader then refuses).
         guard let a = archive_read_new() else { return .internal("archive_read_new failed") }
         defer { archive_read_free(a) }
-        archive_read_support_filter_gzip(a)
         archive_read_support_filter_zstd(a)
         archive_read_support_format_raw(a)
         archive_read_support_format_empty(a)
@@ -141,13 +146,28 @@ public final class LayerStream: @unchecked Sendable {
             return .invalidArgument("cannot read layer data: \(LayerApplier.errorString(a))")
         }
         let filter = archive_filter_count(a) > 1 ? String(cString: archive_filter_name(a, 0)) : "tar"
+        return pump { (chunk, size) throws(BerthError) in
+            let n = archive_read_data(a, chunk, size)
+            guard n >= 0 else {
+                throw .invalidArgument("corrupt or truncated \(filter) data: \(LayerApplier.errorString(a))")
+            }
+            return n
+        }
+    }
+
+    /// Fills chunks with `fill` (0 at the end), hashes and queues them until the end,
+    /// an error, or a cancel.
+    private func pump(_ fill: (UnsafeMutableRawPointer, Int) throws(BerthError) -> Int) -> BerthError? {
         while true {
             guard let chunk = takeChunk() else { return nil }
-            let n = archive_read_data(a, chunk, Self.chunkSize)
-            if n <= 0 {
+            let n: Int
+            do { n = try fill(chunk, Self.chunkSize) } catch {
                 giveBack(chunk)
-                if n == 0 { return nil }
-                return .invalidArgument("corrupt or truncated \(filter) data: \(LayerApplier.errorString(a))")
+                return error
+            }
+            if n == 0 {
+                giveBack(chunk)
+                return nil
             }
             digest.update(UnsafeRawBufferPointer(start: chunk, count: n))
             guard push(chunk, n) else { return nil }

@@ -87,6 +87,44 @@ struct SnapshotsApplyTests {
         #expect(try s.snapshotter.walk(namespace: "default").isEmpty)
     }
 
+    /// gzip layers are read as Go's gzip reader (and so containerd) reads them: members
+    /// may be concatenated, each member's CRC is checked, and bytes after the last member
+    /// that are not another member are an error.
+    @Test func gzipMembersChecksumsAndTrailingBytes() throws {
+        let s = try LayerStack()
+        defer { s.cleanup() }
+        let plainPath = s.t.dir + "/plain.tar"
+        try TestLayer.make(plainPath, "f('a', b'x' * 300000); f('b', bytes(range(256)) * 2000)")
+        let plain = try FileSystem.readFile(plainPath)
+        func gzip(_ bytes: ArraySlice<UInt8>, _ name: String) throws -> [UInt8] {
+            let path = s.t.dir + "/" + name
+            try FileSystem.writeAtomically(path, Array(bytes))
+            try Command.check(["gzip", "-n", "-f", path])
+            return try FileSystem.readFile(path + ".gz")
+        }
+        let half = plain.count / 2
+        let members = try gzip(plain[..<half], "m1") + gzip(plain[half...], "m2")
+        let multi = s.t.dir + "/multi.tar.gz"
+        try FileSystem.writeAtomically(multi, members)
+        #expect(try s.apply(multi, as: "multi").diffID == Digest.sha256(plain))
+        #expect(try FileSystem.readFile(try s.mountView() + "/b").count == 512000)
+
+        var badCRC = try gzip(plain[...], "whole")
+        badCRC[badCRC.count - 6] ^= 0x01
+        let trailing = try gzip(plain[...], "whole2") + [UInt8](repeating: 0, count: 16)
+        for (name, bytes, says) in [("crc", badCRC, "checksum mismatch"), ("trailing", trailing, "invalid gzip header")] {
+            let blob = s.t.dir + "/\(name).tar.gz"
+            try FileSystem.writeAtomically(blob, bytes)
+            #expect {
+                try s.apply(blob, as: name)
+            } throws: { e in
+                let m = (e as? BerthError)?.message ?? ""
+                return m.hasPrefix("layer \(name): ") && m.contains("gzip") && m.contains(says)
+            }
+        }
+        #expect(try s.snapshotter.walk(namespace: "default").filter { $0.kind == .committed }.map(\.name) == ["multi"])
+    }
+
     @Test func aHundredAndThirtyLayersMount() throws {
         let s = try LayerStack()
         defer { s.cleanup() }

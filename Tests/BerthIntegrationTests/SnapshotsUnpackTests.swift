@@ -37,8 +37,8 @@ struct SnapshotsUnpackTests {
         let wrongDiff = Digest.sha256(Array("not this".utf8))
         let cases = [
             Case(layer: plain, type: MediaType.ociLayer, diffID: wrongDiff, says: "diff ID mismatch"),
-            // libarchive does not check gzip's CRC: a flipped byte in stored data inflates
-            // "fine" and is caught by the diff ID instead.
+            // A flipped byte breaks the deflate data or the member's CRC; were it to inflate
+            // to other bytes of the right length, the diff ID would still catch it.
             Case(layer: gz, type: MediaType.ociLayerGzip, diffID: Digest.sha256(plain), says: "gzip|diff ID mismatch"),
             Case(layer: Array(plain[0..<3000]), type: MediaType.ociLayer, diffID: Digest.sha256(plain[0..<3000]), says: "truncated"),
         ]
