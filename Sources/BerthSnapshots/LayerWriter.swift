@@ -27,6 +27,8 @@ final class LayerWriter {
     private var dirTimes: [(path: [Name], times: [timespec])] = []
     /// The tar stream ended right after the last file's data (see writeFile).
     private(set) var endedEarly = false
+    /// Made once the tree is open (so a failing init leaves no thread behind).
+    private var writeback: Writeback?
 
     private static let resolve = UInt64(BERTH_RESOLVE_BENEATH | BERTH_RESOLVE_NO_SYMLINKS | BERTH_RESOLVE_NO_MAGICLINKS)
 
@@ -40,9 +42,12 @@ final class LayerWriter {
             guard fd >= 0 else { let e = BerthError.system("open", l).prefixed(subject); close(); throw e }
             lowerFDs.append(fd)
         }
+        writeback = Writeback()
     }
 
     func close() {
+        writeback?.stop()
+        writeback = nil
         dropCache()
         if rootFD >= 0 { Glibc.close(rootFD) }
         lowerFDs.forEach { _ = Glibc.close($0) }
@@ -84,6 +89,7 @@ final class LayerWriter {
             }
             defer { if fd >= 0 { Glibc.close(fd) } }
             try setAttributes(pfd, name, fd, e, isSymlink: type == AE_IFLNK && archive_entry_hardlink(e) == nil, display)
+            if fd >= 0 && archive_entry_size(e) > 0 { writeback?.submit(fd) }
         }
         let full = Array(comps)
         if isDir {

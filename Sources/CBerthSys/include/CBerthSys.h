@@ -5,3 +5,4 @@
 #include "berth_mount.h"
 #include "berth_runtime.h"
 #include "berth_tty.h"
+#include "berth_writeback.h"
