@@ -79,6 +79,7 @@ let package = Package(
         .target(name: "BerthTestSupport", dependencies: ["BerthCore"], path: "Tests/BerthTestSupport"),
         .testTarget(name: "BerthBaseTests", dependencies: ["BerthBase", "BerthOCI"]),
         .testTarget(name: "BerthMetadataTests", dependencies: ["BerthMetadata", "BerthTestSupport"]),
+        .testTarget(name: "BerthEventsTests", dependencies: ["BerthEvents"]),
         .testTarget(name: "BerthContentTests", dependencies: ["BerthContent", "BerthTestSupport"]),
         .testTarget(name: "BerthImagesTests", dependencies: ["BerthImages", "BerthCore", "BerthTestSupport"]),
         .testTarget(name: "BerthSnapshotsTests", dependencies: ["BerthSnapshots", "BerthCore", "BerthTestSupport"]),

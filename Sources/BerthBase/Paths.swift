@@ -27,6 +27,8 @@ public struct BerthPaths: Sendable, Equatable {
     public var ingestDir: String { root + "/content/ingest" }
     public func snapshotterDir(_ name: String) -> String { root + "/snapshots/" + name }
     public var tasksDir: String { state + "/tasks" }
+    /// Seccomp filters compiled by berth-shim, kept for the next task with the same profile.
+    public var seccompCacheDir: String { state + "/seccomp" }
     public var eventsDir: String { state + "/events" }
     public var locksDir: String { state + "/locks" }
 

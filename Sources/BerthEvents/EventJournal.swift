@@ -61,10 +61,7 @@ public final class EventJournal: Sendable {
     /// Appends one event. Publishing never fails an operation: a journal that cannot be
     /// written loses the event, not the user's work.
     public func publish(_ event: Event) {
-        let enc = JSONEncoder()
-        enc.dateEncodingStrategy = .iso8601
-        enc.outputFormatting = [.sortedKeys]
-        guard var line = try? enc.encode(event) else { return }
+        var line = EventLine.encode(event)
         line.append(0x0A)
         try? FileSystem.makeDirectories(directory, mode: 0o711)
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)

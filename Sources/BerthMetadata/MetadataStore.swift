@@ -16,6 +16,10 @@ public final class MetadataStore: Sendable {
         config.busyMode = .timeout(30)
         config.foreignKeysEnabled = true
         config.label = "berth.metadata"
+        // Every berth process opens the database anew, and the first connection of a process
+        // rebuilds SQLite's WAL index by reading the whole write-ahead log: checkpointing it
+        // every 64 pages (SQLite's default is 1000) keeps that read short.
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 64") }
         do {
             // Nearly every open finds the schema current: one read says so, without the file
             // lock and the migrator's write transaction, which would serialise every berth

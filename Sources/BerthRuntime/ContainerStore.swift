@@ -30,7 +30,7 @@ public struct ContainerStore: Sendable {
     public init(db: MetadataStore) { self.db = db }
 
     public func create(_ c: Container) throws(BerthError) {
-        let spec = try Self.encode(c.spec)
+        let spec = Data(c.spec.jsonBytes())
         try db.write { db in
             try NamespaceStore.ensure(db, c.namespace)
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM containers WHERE namespace = ? AND id = ?", arguments: [c.namespace, c.id]) == true {
@@ -97,11 +97,6 @@ public struct ContainerStore: Sendable {
         }
     }
 
-    static func encode(_ spec: Spec) throws(BerthError) -> Data {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        do { return try enc.encode(spec) } catch { throw .internal("encode spec: \(error)") }
-    }
 
     static func record(_ row: Row) throws -> Container {
         let id: String = row["id"]

@@ -57,8 +57,8 @@ extension Runtime {
             cg = group
             try group.create(resources: spec.linux?.resources)
             let conf = try ShimConfig.forInit(spec: spec, id: id, namespace: namespace, rootfs: dir + "/rootfs",
-                                              cgroupProcs: group.procsFiles)
-            try Self.writeBundleFile(dir + "/config.json", try Self.encodeJSON(spec))
+                                              cgroupProcs: group.procsFiles, seccompCache: paths.seccompCacheDir)
+            try Self.writeBundleFile(dir + "/config.json", spec.jsonBytes())
             try Self.writeBundleFile(dir + "/shim.conf", conf.encoded)
             let pid = try ShimLauncher.start(bundle: dir)
             _ = lock
@@ -91,12 +91,6 @@ extension Runtime {
         close(fd)
         do { try written.get() } catch { unlink(tmp); throw error }
         guard rename(tmp, path) == 0 else { let e = errno; unlink(tmp); throw .system("rename", path, errno: e) }
-    }
-
-    static func encodeJSON<T: Encodable>(_ v: T) throws(BerthError) -> [UInt8] {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        do { return Array(try enc.encode(v)) } catch { throw .internal("encode JSON: \(error)") }
     }
 
     // MARK: state

@@ -25,8 +25,9 @@ public struct ShimConfig: Sendable, Equatable {
     }
 
     /// The init's configuration. Fails on a spec value the shim cannot carry (a NUL in an argument).
+    /// `seccompCache`: a directory where the shim keeps compiled seccomp filters for reuse.
     public static func forInit(spec: Spec, id: String, namespace: String, rootfs: String, cgroupProcs: [String],
-                               logMax: Int = 1 << 20) throws(BerthError) -> ShimConfig {
+                               seccompCache: String? = nil, logMax: Int = 1 << 20) throws(BerthError) -> ShimConfig {
         guard let process = spec.process else { throw .invalidArgument("spec of \(id) has no process") }
         var c = ShimConfig()
         c.add("id", id)
@@ -45,6 +46,7 @@ public struct ShimConfig: Sendable, Equatable {
         for p in spec.linux?.readonlyPaths ?? [] { c.add("readonly", p) }
         for r in process.rlimits ?? [] { c.add("rlimit", "\(r.type) \(r.soft) \(r.hard)") }
         c.addProcess(process, seccomp: spec.linux?.seccomp)
+        if let seccompCache { c.add("seccomp-cache", seccompCache) }
         c.add("log-max", String(logMax))
         try c.check()
         return c

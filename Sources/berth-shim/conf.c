@@ -67,6 +67,7 @@ int conf_parse(char *buf, size_t len, struct conf *c, char *err, size_t errlen) 
         else if (!strcmp(key, "cwd")) c->cwd = val;
         else if (!strcmp(key, "hostname")) c->hostname = val;
         else if (!strcmp(key, "exec-id")) c->exec_id = val;
+        else if (!strcmp(key, "seccomp-cache")) c->seccomp_cache = val;
         else if (!strcmp(key, "seccomp-default")) { c->seccomp_default = val; c->has_seccomp = 1; }
         else if (!strcmp(key, "seccomp-default-errno")) { bad = parse_num(val, &n); c->seccomp_default_errno = (int)n; }
         else if (!strcmp(key, "readonly-rootfs")) c->readonly_rootfs = !strcmp(val, "1");

@@ -3,6 +3,7 @@
 #include "shim.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +22,7 @@ static const char *conf_ns_name(const char *ns) { return strcmp(ns, "mnt") ? ns 
 /* First child: joins the cgroups and namespaces, forks the process proper (so it is inside
  * the pid namespace), reports its pid and leaves; the shim adopts it as subreaper. */
 static void __attribute__((noreturn)) exec_helper(struct spawn *sp, const int *nsfd, int pid_w) {
-    char pid[32];
-    int pl = snprintf(pid, sizeof pid, "%d", getpid());
-    for (size_t i = 0; i < S.conf.cgprocs.n; i++)
-        if (write_file_at(AT_FDCWD, S.conf.cgprocs.v[i], pid, (size_t)pl) < 0)
-            child_fail(sp, 1, "join cgroup %s: %s", S.conf.cgprocs.v[i], strerror(errno));
+    join_cgroups_self(sp);
     for (size_t i = 0; i < sizeof ns_order / sizeof ns_order[0]; i++)
         if (nsfd[i] >= 0 && setns(nsfd[i], ns_order[i].flag) < 0)
             child_fail(sp, 1, "join %s namespace: %s", ns_order[i].name, strerror(errno));
@@ -51,6 +48,7 @@ struct execproc *start_exec(struct client *cl, char *payload, size_t len, char *
         conf_free(&c);
         return NULL;
     }
+    struct sock_fprog filter = {0};
     struct execproc *e = calloc(1, sizeof *e);
     int nsfd[6] = {-1, -1, -1, -1, -1, -1}, child[3] = {-1, -1, -1}, cons[2] = {-1, -1}, pidp[2] = {-1, -1}, errp[2] = {-1, -1};
     size_t idlen = c.exec_id ? strlen(c.exec_id) : 0;
@@ -85,9 +83,10 @@ struct execproc *start_exec(struct client *cl, char *payload, size_t len, char *
         snprintf(err, errlen, "exec: pipe: %s", strerror(errno));
         goto fail;
     }
+    if (seccomp_build(&c, S.conf.seccomp_cache, &filter, err, errlen) < 0) goto fail;
     struct spawn sp = {
         .proc = &c, .task = &S.conf, .stdio = {child[0], child[1], child[2]}, .console = cons[1],
-        .sync_fd = -1, .err_fd = errp[1],
+        .err_fd = errp[1], .filter = filter.len ? &filter : NULL,
     };
     pid_t helper = fork();
     if (helper < 0) {
@@ -118,6 +117,7 @@ struct execproc *start_exec(struct client *cl, char *payload, size_t len, char *
     S.execs = e;
     e = NULL;
 fail:
+    seccomp_free(&filter);
     for (int i = 0; i < 6; i++)
         if (nsfd[i] >= 0) close(nsfd[i]);
     int fds[] = {child[0], child[1], child[2], cons[0], cons[1], pidp[0], pidp[1], errp[0], errp[1]};

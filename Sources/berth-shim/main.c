@@ -3,6 +3,7 @@
 #include "shim.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
@@ -123,15 +124,18 @@ static void create_init(void) {
         snprintf(m, sizeof m, "allocate %s: %s", S.conf.terminal ? "console socket" : "pipes", strerror(errno));
         fail_start(1, m);
     }
-    int sync[2], errp[2];
-    if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) fail_start(1, "pipe failed");
+    int errp[2];
+    if (pipe2(errp, O_CLOEXEC) < 0) fail_start(1, "pipe failed");
+    static struct sock_fprog filter;
+    char serr[1100];
+    if (seccomp_build(&S.conf, S.conf.seccomp_cache, &filter, serr, sizeof serr) < 0) fail_start(1, serr);
     struct spawn sp = {
         .proc = &S.conf, .task = &S.conf, .is_init = 1, .stdio = {child[0], child[1], child[2]},
-        .console = cons[1], .sync_fd = sync[0], .err_fd = errp[1],
+        .console = cons[1], .err_fd = errp[1], .filter = filter.len ? &filter : NULL,
     };
     /* Raw clone with a NULL stack forks; CLONE_NEWPID makes the child pid 1 of its namespace.
-     * The cgroup namespace waits until the child is in its cgroup (child_init), so that the
-     * namespace's root is the container's cgroup, not the shim's. */
+     * The child joins its cgroups itself, and only then makes its cgroup namespace (so the
+     * namespace's root is the container's cgroup, not the shim's). */
     unsigned long flags = (unsigned long)parse_clone_flags(&S.conf) & ~(unsigned long)CLONE_NEWCGROUP;
     pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
     if (pid < 0) {
@@ -140,30 +144,15 @@ static void create_init(void) {
         fail_start(1, m);
     }
     if (pid == 0) {
-        close(sync[1]);
         close(errp[0]);
         if (cons[0] >= 0) close(cons[0]);
         child_init(&sp);
     }
     S.init = pid;
-    close(sync[0]);
     close(errp[1]);
     for (int i = 0; i < 3; i++)
         if (child[i] >= 0) close(child[i]);
     if (cons[1] >= 0) close(cons[1]);
-    char pidbuf[32];
-    int pl = snprintf(pidbuf, sizeof pidbuf, "%d", pid);
-    for (size_t i = 0; i < S.conf.cgprocs.n; i++) {
-        if (write_file_at(AT_FDCWD, S.conf.cgprocs.v[i], pidbuf, (size_t)pl) < 0) {
-            char m[1200];
-            snprintf(m, sizeof m, "join cgroup %s: %s", S.conf.cgprocs.v[i], strerror(errno));
-            kill(pid, SIGKILL);
-            waitpid(pid, NULL, 0);
-            fail_start(1, m);
-        }
-    }
-    if (write_all(sync[1], "g", 1) < 0) fail_start(1, "release init failed");
-    close(sync[1]);
     if (cons[0] >= 0) {
         S.master = recv_fd(cons[0]); /* -1 if the child failed first: its error follows */
         close(cons[0]);

@@ -1,15 +1,17 @@
 /* Process security, applied last before exec: rlimits, capabilities (libcap), user and
- * groups, no_new_privs, seccomp (libseccomp). */
+ * groups, no_new_privs, seccomp (the filter compiled by seccomp.c). */
 #include "shim.h"
 #include <errno.h>
 #include <grp.h>
-#include <seccomp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static const struct { const char *name; int res; } rlimit_names[] = {
@@ -83,78 +85,12 @@ static void apply_caps_and_user(const struct spawn *s) {
         for (size_t i = 0; i < nkeep; i++) cap_set_ambient(keep[i], CAP_SET);
 }
 
-static int parse_action(const char *name, int err, uint32_t *out) {
-    if (!strcmp(name, "SCMP_ACT_ALLOW")) *out = SCMP_ACT_ALLOW;
-    else if (!strcmp(name, "SCMP_ACT_ERRNO")) *out = SCMP_ACT_ERRNO((uint32_t)err);
-    else if (!strcmp(name, "SCMP_ACT_KILL") || !strcmp(name, "SCMP_ACT_KILL_THREAD")) *out = SCMP_ACT_KILL;
-    else if (!strcmp(name, "SCMP_ACT_KILL_PROCESS")) *out = SCMP_ACT_KILL_PROCESS;
-    else if (!strcmp(name, "SCMP_ACT_TRAP")) *out = SCMP_ACT_TRAP;
-    else if (!strcmp(name, "SCMP_ACT_TRACE")) *out = SCMP_ACT_TRACE((uint32_t)err);
-    else if (!strcmp(name, "SCMP_ACT_LOG")) *out = SCMP_ACT_LOG;
-    else return -1;
-    return 0;
-}
-
-static int parse_op(const char *op, enum scmp_compare *out) {
-    static const struct { const char *n; enum scmp_compare v; } ops[] = {
-        {"NE", SCMP_CMP_NE}, {"LT", SCMP_CMP_LT}, {"LE", SCMP_CMP_LE}, {"EQ", SCMP_CMP_EQ},
-        {"GE", SCMP_CMP_GE}, {"GT", SCMP_CMP_GT}, {"MASKED_EQ", SCMP_CMP_MASKED_EQ},
-    };
-    if (!strncmp(op, "SCMP_CMP_", 9)) op += 9;
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        if (!strcmp(op, ops[i].n)) { *out = ops[i].v; return 0; }
-    return -1;
-}
-
-/* One `seccomp-syscall` record: `name action[ errno][ |argIndex op value valueTwo]...` */
-static void add_rule(const struct spawn *s, scmp_filter_ctx ctx, uint32_t def, const char *rec) {
-    char copy[1024];
-    snprintf(copy, sizeof copy, "%s", rec);
-    char *save, *head = strtok_r(copy, "|", &save);
-    char name[128], action[64];
-    int err = EPERM;
-    int n = head ? sscanf(head, "%127s %63s %d", name, action, &err) : 0;
-    if (n < 2) child_fail(s, 1, "invalid seccomp-syscall record: %s", rec);
-    uint32_t act;
-    if (parse_action(action, err, &act) < 0) child_fail(s, 1, "seccomp: unknown action %s", action);
-    int nr = seccomp_syscall_resolve_name(name);
-    if (nr == __NR_SCMP_ERROR) return; /* not on this kernel/arch */
-    struct scmp_arg_cmp args[6];
-    unsigned nargs = 0;
-    for (char *cond = strtok_r(NULL, "|", &save); cond; cond = strtok_r(NULL, "|", &save)) {
-        unsigned idx;
-        char op[32];
-        unsigned long long a = 0, b = 0;
-        if (nargs == 6 || sscanf(cond, "%u %31s %llu %llu", &idx, op, &a, &b) < 3 || idx > 5)
-            child_fail(s, 1, "invalid seccomp argument in %s", rec);
-        enum scmp_compare cmp;
-        if (parse_op(op, &cmp) < 0) child_fail(s, 1, "seccomp: unknown operator %s", op);
-        args[nargs++] = (struct scmp_arg_cmp){.arg = idx, .op = cmp, .datum_a = a, .datum_b = b};
-    }
-    if (act == def) return; /* libseccomp refuses rules that repeat the default */
-    int rc = seccomp_rule_add_array(ctx, act, nr, nargs, args);
-    if (rc == -EINVAL && nargs > 1) {
-        /* Several conditions on one argument cannot share a rule: add one rule each (runc). */
-        rc = 0;
-        for (unsigned i = 0; i < nargs && rc == 0; i++) rc = seccomp_rule_add_array(ctx, act, nr, 1, &args[i]);
-    }
-    if (rc < 0) child_fail(s, 1, "seccomp rule for %s: %s", name, strerror(-rc));
-}
-
+/* The filter was compiled by the shim before the fork (seccomp.c); loading it is one call,
+ * with libseccomp's default flags (no TSYNC: the process is single-threaded). */
 static void load_seccomp(const struct spawn *s) {
-    const struct conf *c = s->proc;
-    if (!c->has_seccomp) return;
-    uint32_t def;
-    if (parse_action(c->seccomp_default ? c->seccomp_default : "SCMP_ACT_ALLOW", c->seccomp_default_errno, &def) < 0)
-        child_fail(s, 1, "seccomp: unknown default action %s", c->seccomp_default);
-    scmp_filter_ctx ctx = seccomp_init(def);
-    if (!ctx) child_fail(s, 1, "seccomp_init failed");
-    /* no_new_privs is the process's own setting, not libseccomp's. */
-    if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0) child_fail(s, 1, "seccomp: cannot clear NNP attribute");
-    for (size_t i = 0; i < c->seccomp.n; i++) add_rule(s, ctx, def, c->seccomp.v[i]);
-    int rc = seccomp_load(ctx);
-    if (rc < 0) child_fail(s, 1, "load seccomp filter: %s", strerror(-rc));
-    seccomp_release(ctx);
+    if (!s->filter) return;
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, s->filter) < 0)
+        child_fail(s, 1, "load seccomp filter: %s", strerror(errno));
 }
 
 void apply_security(const struct spawn *s) {

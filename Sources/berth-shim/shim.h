@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct sock_fprog; /* <linux/filter.h> */
+
 /* A growable list of strings pointing into a conf buffer. */
 struct strv {
     const char **v;
@@ -17,6 +19,7 @@ struct conf {
     char *buf;
     const char *id, *ns, *rootfs, *cwd, *hostname, *exec_id;
     const char *seccomp_default;
+    const char *seccomp_cache; /* directory of compiled filters (task conf only), or NULL */
     int readonly_rootfs, terminal, no_new_privs, has_seccomp;
     int seccomp_default_errno;
     uid_t uid;
@@ -37,11 +40,12 @@ struct spawn {
     int is_init;
     int stdio[3];              /* pipes to place on 0, 1, 2 (no terminal) */
     int console;               /* terminal: socket on which to send the pty master, else -1 */
-    int sync_fd;               /* init: read end released by the shim after the cgroup join */
     int err_fd;                /* CLOEXEC write end: "<exitcode>\t<message>" on failure */
+    const struct sock_fprog *filter; /* the process's compiled seccomp filter, or NULL */
 };
 
 /* spawn.c: child side. Never returns. */
+void join_cgroups_self(const struct spawn *s);
 void child_init(const struct spawn *s) __attribute__((noreturn));
 void child_exec_process(const struct spawn *s) __attribute__((noreturn));
 void child_fail(const struct spawn *s, int code, const char *fmt, ...)
@@ -49,6 +53,10 @@ void child_fail(const struct spawn *s, int code, const char *fmt, ...)
 
 /* rootfs.c: mount ns setup of the init, before and after pivot_root. */
 void setup_rootfs(const struct spawn *s);
+
+/* seccomp.c: compiled in the shim before it forks; the child only loads it. */
+int seccomp_build(const struct conf *c, const char *cache_dir, struct sock_fprog *out, char *err, size_t errlen);
+void seccomp_free(struct sock_fprog *f);
 
 /* security.c */
 void apply_rlimits(const struct spawn *s);

@@ -170,14 +170,27 @@ static void __attribute__((noreturn)) finish(const struct spawn *s) {
     do_exec(s);
 }
 
+/* The new process moves itself into the task's cgroups. In a v1 hierarchy it writes "0" to
+ * the directory's `tasks` file: moving only the calling thread (and this process has just
+ * one) is the one kind of migration the kernel does without write-locking its global
+ * threadgroup semaphore, whose every write lock waits out an RCU grace period (10-20 ms).
+ * A v2 directory has no `tasks` file; there cgroup.procs takes the process. */
+void join_cgroups_self(const struct spawn *s) {
+    for (size_t i = 0; i < S.conf.cgprocs.n; i++) {
+        const char *procs = S.conf.cgprocs.v[i];
+        char tasks[1100];
+        const char *slash = strrchr(procs, '/');
+        int dl = slash ? (int)(slash - procs) : 0;
+        snprintf(tasks, sizeof tasks, "%.*s/tasks", dl, procs);
+        if (write_file_at(AT_FDCWD, tasks, "0", 1) == 0) continue;
+        if (errno == ENOENT && write_file_at(AT_FDCWD, procs, "0", 1) == 0) continue;
+        child_fail(s, 1, "join cgroup %s: %s", procs, strerror(errno));
+    }
+}
+
 void child_init(const struct spawn *s) {
     reset_signals();
-    char go;
-    ssize_t r;
-    do r = read(s->sync_fd, &go, 1);
-    while (r < 0 && errno == EINTR);
-    if (r != 1) _exit(1); /* the shim gave up on us */
-    close(s->sync_fd);
+    join_cgroups_self(s);
     const struct conf *t = s->task;
     if (conf_has_ns(t, "cgroup") && unshare(CLONE_NEWCGROUP) < 0)
         child_fail(s, 1, "new cgroup namespace: %s", strerror(errno));

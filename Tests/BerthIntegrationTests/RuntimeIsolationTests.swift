@@ -51,6 +51,45 @@ import Testing
         #expect(f.leftovers() == .init(mounts: [], cgroups: [], shims: [], bundles: []))
     }
 
+    /// The shim compiles a seccomp profile once and keeps the program; a cached program is
+    /// only used for exactly the profile it came from, and a damaged file is compiled again.
+    @Test(.enabled(if: Privilege.canRunRootTests))
+    func seccompFiltersAreCachedPerProfile() throws {
+        let f = try RuntimeFixture("scache", probe: true); defer { f.cleanup() }
+        let cache = f.tmp.paths.seccompCacheDir
+        func files() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? []).sorted() }
+        func denied(_ flags: [String] = []) throws -> Bool {
+            let r = try f.run(flags, ["/bin/probe"])
+            #expect(r.status == 0, "\(r.stderr)")
+            return r.stdout.contains("unshare Operation not permitted\n") && r.stdout.contains("keyctl Operation not permitted\n")
+        }
+        #expect(try denied())
+        let first = files()
+        #expect(first.count == 1 && first[0].hasSuffix(".bpf"), "\(first)")
+        var st = stat()
+        #expect(stat(cache, &st) == 0 && st.st_mode & 0o777 == 0o700)
+        let file = cache + "/" + first[0]
+        let bytes = try FileSystem.readFile(file)
+        #expect(bytes.starts(with: Array("berth-seccomp 1\n".utf8)))
+        // Served from the cache: same file, same filter in force.
+        #expect(try denied())
+        #expect(files() == first)
+        // Another profile (a capability changes nothing here, a different profile does).
+        let profile = f.tmp.dir + "/profile.json"
+        try FileSystem.writeAtomically(profile, #"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["keyctl"],"action":"SCMP_ACT_ERRNO"}]}"#)
+        let r = try f.run(["--seccomp-profile", profile], ["/bin/probe"])
+        #expect(r.stdout.contains("keyctl Operation not permitted\n") && r.stdout.contains("unshare allowed\n"), "\(r.stdout)\(r.stderr)")
+        #expect(files().count == 2)
+        // A damaged program (its key intact) fails the length check; garbage fails the key:
+        // either way the shim compiles again and the profile is enforced.
+        try FileSystem.writeAtomically(file, Array(bytes.dropLast(3)), mode: 0o600)
+        #expect(try denied())
+        try FileSystem.writeAtomically(file, "garbage", mode: 0o600)
+        #expect(try denied())
+        #expect(try FileSystem.readFile(file) == bytes)
+        #expect(f.leftovers() == .init(mounts: [], cgroups: [], shims: [], bundles: []))
+    }
+
     @Test(.enabled(if: Privilege.canRunRootTests))
     func optionsChangeTheDefaults() throws {
         let f = try RuntimeFixture("opts", probe: true); defer { f.cleanup() }

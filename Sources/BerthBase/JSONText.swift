@@ -1,0 +1,84 @@
+/// Hand-written JSON for the few documents that short-lived commands write on every run
+/// (the runtime spec, event lines): the same text `JSONEncoder` produces with sorted keys and
+/// unescaped slashes, without the generic encoding machinery, whose dynamic casts and
+/// protocol-conformance lookups cost a fresh process several milliseconds.
+public struct JSONText {
+    public private(set) var bytes: [UInt8] = []
+
+    public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+
+    /// A JSON string: quotes, backslashes and control characters escaped, the rest as UTF-8.
+    public static func appendString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+            case 0x0C: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0..<0x20: out += [UInt8(ascii: "\\"), UInt8(ascii: "u"), 0x30, 0x30, hexDigit(b >> 4), hexDigit(b & 15)]
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x61 + v - 10 }
+
+    public mutating func string(_ s: String) { Self.appendString(s, to: &bytes) }
+    public mutating func int(_ v: Int64) { bytes += Array(String(v).utf8) }
+    public mutating func uint(_ v: UInt64) { bytes += Array(String(v).utf8) }
+    public mutating func bool(_ v: Bool) { bytes += Array((v ? "true" : "false").utf8) }
+
+    public mutating func strings(_ list: [String]) {
+        array(list) { w, s in w.string(s) }
+    }
+
+    public mutating func array<T>(_ list: [T], _ element: (inout JSONText, T) -> Void) {
+        bytes.append(UInt8(ascii: "["))
+        for (i, e) in list.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            element(&self, e)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// An object whose fields the body writes with `field`, in sorted key order.
+    public mutating func object(_ body: (inout Object) -> Void) {
+        var o = Object(text: self)
+        o.text.bytes.append(UInt8(ascii: "{"))
+        body(&o)
+        o.text.bytes.append(UInt8(ascii: "}"))
+        self = o.text
+    }
+
+    /// A string-to-string map, keys sorted.
+    public mutating func map(_ m: [String: String]) {
+        object { o in
+            for k in m.keys.sorted() { o.field(k) { $0.string(m[k]!) } }
+        }
+    }
+
+    public struct Object {
+        var text: JSONText
+        var first = true
+
+        /// One field; the caller keeps keys in sorted order.
+        public mutating func field(_ key: String, _ value: (inout JSONText) -> Void) {
+            if !first { text.bytes.append(UInt8(ascii: ",")) }
+            first = false
+            JSONText.appendString(key, to: &text.bytes)
+            text.bytes.append(UInt8(ascii: ":"))
+            value(&text)
+        }
+
+        /// A field that is left out when nil, as `encodeIfPresent` does.
+        public mutating func optional<T>(_ key: String, _ value: T?, _ write: (inout JSONText, T) -> Void) {
+            guard let value else { return }
+            field(key) { write(&$0, value) }
+        }
+    }
+}
