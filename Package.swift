@@ -85,6 +85,7 @@ let package = Package(
         .testTarget(name: "BerthSnapshotsTests", dependencies: ["BerthSnapshots", "BerthCore", "BerthTestSupport"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthCore", "BerthTestSupport"]),
         .testTarget(name: "BerthUITests", dependencies: ["BerthUI", "BerthTestSupport"]),
+        .testTarget(name: "BerthCLITests", dependencies: ["berth"]),
         .testTarget(name: "BerthIntegrationTests", dependencies: ["BerthCore", "BerthUI", "BerthTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -61,6 +61,36 @@ struct ContainerFlags: ParsableArguments {
     @Option(name: [.customShort("l"), .long], parsing: .singleValue, help: "Label KEY=VALUE.")
     var label: [String] = []
 
+    var values: ContainerFlagValues {
+        ContainerFlagValues(name: name, rootfs: rootfs, env: env, cwd: cwd, user: user, hostname: hostname,
+                            entrypoint: entrypoint, mount: mount, net: net, readOnly: readOnly, privileged: privileged,
+                            capAdd: capAdd, capDrop: capDrop, seccompProfile: seccompProfile, memory: memory, cpus: cpus,
+                            cpuShares: cpuShares, pidsLimit: pidsLimit, label: label)
+    }
+}
+
+/// What ContainerFlags parsed, as plain values (FastRunParser fills the same struct).
+struct ContainerFlagValues: Equatable {
+    var name: String?
+    var rootfs: String?
+    var env: [String] = []
+    var cwd: String?
+    var user: String?
+    var hostname: String?
+    var entrypoint: String?
+    var mount: [String] = []
+    var net: String?
+    var readOnly = false
+    var privileged = false
+    var capAdd: [String] = []
+    var capDrop: [String] = []
+    var seccompProfile: String?
+    var memory: String?
+    var cpus: String?
+    var cpuShares: UInt64?
+    var pidsLimit: String?
+    var label: [String] = []
+
     /// Positionals: IMAGE [CMD...], or CMD... with --rootfs.
     func resolve(positionals: [String], terminal: Bool) throws(BerthError) -> (BerthCore.RootfsChoice, ContainerOptions, Labels) {
         var args = positionals

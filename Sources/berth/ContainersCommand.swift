@@ -37,7 +37,7 @@ struct ContainersCommand: ParsableCommand {
 
         func run() throws {
             let core = try global.core()
-            let (rootfs, options, labels) = try flags.resolve(positionals: args, terminal: tty)
+            let (rootfs, options, labels) = try flags.values.resolve(positionals: args, terminal: tty)
             let id = flags.name ?? BerthCore.newContainerID()
             try core.createContainer(namespace: global.ns, id: id, rootfs: rootfs, options: options, labels: labels)
             print(id)

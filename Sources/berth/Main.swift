@@ -6,7 +6,12 @@ import Foundation
 struct BerthMain {
     static func main() async {
         do {
-            var command = try parse(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+            let args = hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst()))
+            if args.first == RunCommand.configuration.commandName, let request = FastRunParser.parse(args.dropFirst()) {
+                try await request.execute()
+                return
+            }
+            var command = try parse(args)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -20,15 +25,8 @@ struct BerthMain {
     }
 }
 
-/// `berth run` is what scripts call in a loop, so it is parsed on its own: building the tree of
-/// every command costs ArgumentParser a runtime type lookup per command, more CPU than starting
-/// the container's shim. Anything that does not parse that way (help, errors) takes the full
-/// parse, which reports it as usual.
 func parse(_ args: [String]) throws -> any ParsableCommand {
-    if args.first == RunCommand.configuration.commandName, let run = try? RunCommand.parse(Array(args.dropFirst())) {
-        return run
-    }
-    return try Berth.parseAsRoot(args)
+    try Berth.parseAsRoot(args)
 }
 
 /// Global options may stand before the command (`berth -n team-a images ls`, as ctr and
@@ -85,6 +83,18 @@ struct GlobalOptions: ParsableArguments {
     var state: String?
 
     @Option(name: [.short, .long], help: "Namespace (env BERTH_NAMESPACE).")
+    var namespace: String?
+
+    var values: GlobalValues { GlobalValues(root: root, state: state, namespace: namespace) }
+    var paths: BerthPaths { values.paths }
+    var ns: String { values.ns }
+    func core() throws(BerthError) -> BerthCore { try values.core() }
+}
+
+/// What GlobalOptions parsed, as plain values.
+struct GlobalValues: Equatable {
+    var root: String?
+    var state: String?
     var namespace: String?
 
     var paths: BerthPaths { BerthPaths.fromEnvironment(root: root, state: state) }

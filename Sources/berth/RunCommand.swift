@@ -27,7 +27,26 @@ struct RunCommand: AsyncParsableCommand {
         if let first = args.first, first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
     }
 
-    func run() async throws {
+    var request: RunRequest {
+        RunRequest(global: global.values, flags: flags.values, rm: rm, detach: detach, tty: tty, interactive: interactive,
+                   detachKeys: detachKeys, args: args)
+    }
+
+    func run() async throws { try await request.execute() }
+}
+
+/// One `berth run`, parsed (by RunCommand or, on the fast path, FastRunParser).
+struct RunRequest: Equatable {
+    var global = GlobalValues()
+    var flags = ContainerFlagValues()
+    var rm = false
+    var detach = false
+    var tty = false
+    var interactive = false
+    var detachKeys = "ctrl-p,ctrl-q"
+    var args: [String] = []
+
+    func execute() async throws {
         let core = try global.core()
         let ns = global.ns
         let keys = try AttachSession.parseDetachKeys(detachKeys)
