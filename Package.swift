@@ -61,6 +61,7 @@ let package = Package(
             // The Swift runtime and Foundation linked in: no dynamic loading and symbol binding
             // of a dozen Swift libraries at every start (see bench/README.md, lifecycle).
             .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
+            .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(configuration: .release)),
             .unsafeFlags(["-Xlinker", "--start-group", "-lFoundation", "-lFoundationEssentials", "-lFoundationInternationalization",
                           "-lCoreFoundation", "-l_FoundationCollections", "-l_FoundationCShims", "-l_FoundationICU",
                           "-lswiftSynchronization", "-lswiftDispatch", "-ldispatch", "-lBlocksRuntime",

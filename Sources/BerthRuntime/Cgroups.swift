@@ -240,6 +240,9 @@ public struct Cgroup: Sendable, Equatable {
             usleep(2000)
             left = pids()
         }
+        // The task's own directories only: `berth/<namespace>` stays, as containerd leaves its
+        // namespace cgroups, so that concurrent starts never find their parent removed under
+        // them and no start pays for creating it again.
         for d in directories {
             var tries = 0
             while rmdir(d) != 0 && errno != ENOENT {
@@ -247,11 +250,6 @@ public struct Cgroup: Sendable, Equatable {
                 tries += 1
                 if tries > 500 { throw .system("rmdir", d) }
                 usleep(2000)
-            }
-            var parent = (d as NSString).deletingLastPathComponent
-            for _ in 0..<2 {
-                if rmdir(parent) != 0 { break }
-                parent = (parent as NSString).deletingLastPathComponent
             }
         }
     }
