@@ -32,9 +32,11 @@ extension BerthCore {
             return try runtime.createContainer(namespace: namespace, id: id, imageConfig: nil, rootfs: .directory(dir),
                                                options: options, labels: labels)
         case .image(let name):
-            let config = try hostManifest(namespace: namespace, image: name).imageConfig.config
+            let manifest = try hostManifest(namespace: namespace, image: name)
+            let config = manifest.imageConfig.config
             let snapshotter = Snapshotters.defaultName
-            _ = try prepareContainerRootfs(namespace: namespace, image: name, key: id, snapshotter: snapshotter)
+            _ = try prepareContainerRootfs(namespace: namespace, image: name, key: id, snapshotter: snapshotter,
+                                           chain: ChainID.chain(manifest.imageConfig.rootfs.diff_ids))
             do {
                 return try runtime.createContainer(namespace: namespace, id: id, image: name, imageConfig: config,
                                                    rootfs: .snapshot(snapshotter: snapshotter, key: id),

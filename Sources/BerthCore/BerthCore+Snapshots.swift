@@ -30,8 +30,14 @@ extension BerthCore {
     /// The top chain ID of the image, unpacking it first if any layer is missing.
     public func unpackedChainID(namespace: String, image: String, platform: Platform = .host,
                                 snapshotter: String? = nil) throws(BerthError) -> Digest? {
+        try unpackedChainID(namespace: namespace, image: image, platform: platform, snapshotter: snapshotter,
+                            chain: try images.chainIDs(namespace: namespace, image, platform: platform))
+    }
+
+    /// `unpackedChainID` for a caller that has read the image's chain IDs already.
+    func unpackedChainID(namespace: String, image: String, platform: Platform, snapshotter: String?,
+                         chain: [Digest]) throws(BerthError) -> Digest? {
         let s = try self.snapshotter(snapshotter)
-        let chain = try images.chainIDs(namespace: namespace, image, platform: platform)
         if let top = chain.last, (try? s.stat(namespace: namespace, key: top.description))?.kind == .committed {
             return top
         }
@@ -42,11 +48,14 @@ extension BerthCore {
     /// layers (unpacked first when needed), or a view of them with `readOnly`. Mount the
     /// result with `Mount.mountAll(_:at:)`; remove the snapshot with
     /// `snapshotter(name).remove(namespace:key:)` once unmounted.
+    /// `chain`: the image's chain IDs when the caller has read them already.
     public func prepareContainerRootfs(namespace: String, image: String, key: String, snapshotter: String? = nil,
                                        platform: Platform = .host, readOnly: Bool = false,
-                                       labels: Labels = [:]) throws(BerthError) -> [Mount] {
+                                       labels: Labels = [:], chain: [Digest]? = nil) throws(BerthError) -> [Mount] {
         let s = try self.snapshotter(snapshotter)
-        let parent = try unpackedChainID(namespace: namespace, image: image, platform: platform, snapshotter: s.name)
+        let chainIDs: [Digest]
+        if let chain { chainIDs = chain } else { chainIDs = try images.chainIDs(namespace: namespace, image, platform: platform) }
+        let parent = try unpackedChainID(namespace: namespace, image: image, platform: platform, snapshotter: s.name, chain: chainIDs)
         let mounts = readOnly
             ? try s.view(namespace: namespace, key: key, parent: parent?.description, labels: labels)
             : try s.prepare(namespace: namespace, key: key, parent: parent?.description, labels: labels)
