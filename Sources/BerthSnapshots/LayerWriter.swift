@@ -89,7 +89,10 @@ final class LayerWriter {
             }
             defer { if fd >= 0 { Glibc.close(fd) } }
             try setAttributes(pfd, name, fd, e, isSymlink: type == AE_IFLNK && archive_entry_hardlink(e) == nil, display)
-            if fd >= 0 && archive_entry_size(e) > 0 { writeback?.submit(fd) }
+            if fd >= 0, let writeback, archive_entry_size(e) > 0 {
+                writeback.submit(fd, size: archive_entry_size(e))
+                fd = -1
+            }
         }
         let full = Array(comps)
         if isDir {
