@@ -285,8 +285,7 @@ extension Runtime {
         alive = shimAlive(dir)
         if alive, let shimPID = TaskFiles.pid(dir + "/shim.pid") {
             if let s = try? ShimSocket(bundle: dir) { try? s.send(ShimFrame.shutdown) }
-            waitUntil(seconds: 5) { !Self.isShim(shimPID) }
-            if Self.isShim(shimPID) { Glibc.kill(shimPID, SIGKILL) }
+            if berth_wait_exit(shimPID, 5000) != 1 && Self.isShim(shimPID) { Glibc.kill(shimPID, SIGKILL) }
         }
         try cg?.destroy()
         unmountRootfs(bundle: dir)

@@ -164,6 +164,12 @@ public final class TaskAttachment: Sendable {
         if let execID { try sock.send(ShimFrame.execResize, Self.prefix(execID) + size) } else { try sock.send(ShimFrame.resize, size) }
     }
 
+    /// Drops the connection. Called once the process has exited, it lets the shim (which stays
+    /// while a client is connected) leave at once rather than when this object is freed.
+    public func close() {
+        socket?.shutdownBoth()
+    }
+
     /// Stops following: the task keeps running; `output` finishes. Input written before is
     /// delivered first (closing a socket with unread output would make the shim drop it).
     public func detach() {

@@ -2,10 +2,12 @@
 #include "berth_runtime.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int berth_rename_noreplace(const char *from, const char *to) {
@@ -33,4 +35,17 @@ long long berth_mount_id(const char *path) {
     errno = ENOSYS;
     return -1;
 #endif
+}
+
+int berth_wait_exit(int pid, int timeout_ms) {
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0) return errno == ESRCH ? 1 : -1;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int r;
+    do r = poll(&p, 1, timeout_ms);
+    while (r < 0 && errno == EINTR);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return r < 0 ? -1 : r > 0;
 }

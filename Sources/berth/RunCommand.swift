@@ -64,6 +64,7 @@ struct RunRequest: Equatable {
         let session = AttachSession(attachment: attachment, terminal: tty, interactive: interactive, detachKeys: keys,
                                     forwardSignal: { sig in try? runtime.kill(namespace: ns, id: id, signal: sig) })
         guard let status = await session.run() else { return }
+        attachment.close()
         if rm { try core.removeContainer(namespace: ns, id: id, force: true) }
         TaskCLI.exit(status)
     }

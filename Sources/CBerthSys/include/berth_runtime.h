@@ -17,4 +17,8 @@ int berth_open_path_dir(const char *path);
 /* The id of the mount holding path (statx STATX_MNT_ID, no symlink follow), or -1. */
 long long berth_mount_id(const char *path);
 
+/* Waits up to timeout_ms for process pid to exit (a pidfd polled: woken at the exit, not by a
+ * timer). 1 when it has exited or is gone, 0 on timeout, -1 with errno when it cannot tell. */
+int berth_wait_exit(int pid, int timeout_ms);
+
 #endif
