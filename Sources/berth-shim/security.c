@@ -73,16 +73,14 @@ static void apply_caps_and_user(const struct spawn *s) {
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) child_fail(s, 1, "keepcaps: %s", strerror(errno));
     cap_t caps = cap_init();
     if (!caps) child_fail(s, 1, "cap_init: %s", strerror(errno));
+    /* Effective and permitted only, as Docker asks of runc: no inheritable set (CVE-2022-24769)
+     * and no ambient one, so a non-root user loses them all at exec and holds no capability,
+     * while root keeps the bounding set. */
     if (nkeep && (cap_set_flag(caps, CAP_EFFECTIVE, (int)nkeep, keep, CAP_SET) < 0 ||
-                  cap_set_flag(caps, CAP_PERMITTED, (int)nkeep, keep, CAP_SET) < 0 ||
-                  cap_set_flag(caps, CAP_INHERITABLE, (int)nkeep, keep, CAP_SET) < 0))
+                  cap_set_flag(caps, CAP_PERMITTED, (int)nkeep, keep, CAP_SET) < 0))
         child_fail(s, 1, "cap_set_flag: %s", strerror(errno));
     if (cap_set_proc(caps) < 0) child_fail(s, 1, "set capabilities: %s", strerror(errno));
     cap_free(caps);
-    /* Ambient capabilities carry the set across exec for a non-root user, as runc does; a
-     * kernel without ambient support is not an error. */
-    if (c->uid != 0)
-        for (size_t i = 0; i < nkeep; i++) cap_set_ambient(keep[i], CAP_SET);
 }
 
 /* The filter was compiled by the shim before the fork (seccomp.c); loading it is one call,

@@ -110,6 +110,10 @@ import Testing
         #expect(user.stdout == "1000\n1000\n1000 10\nhi\n/tmp\nbox\n", "\(user.stdout)\(user.stderr)")
         let numeric = try f.run(["--user", "4242:4343"], ["sh", "-c", "id -u; id -g"])
         #expect(numeric.stdout == "4242\n4343\n")
+        // As with Docker, a non-root user keeps the bounding set but holds no capability.
+        let nonRoot = try f.run(["--user", "4242"], ["grep", "^Cap", "/proc/self/status"])
+        #expect(nonRoot.stdout == "CapInh:\t0000000000000000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n"
+                + "CapBnd:\t00000000a80425fb\nCapAmb:\t0000000000000000\n", "\(nonRoot.stdout)\(nonRoot.stderr)")
 
         let ro = try f.run(["--read-only"], ["sh", "-c", "touch /x 2>/dev/null && echo rw || echo ro; touch /dev/shm/y && echo shm"])
         #expect(ro.stdout == "ro\nshm\n", "\(ro.stdout)\(ro.stderr)")
