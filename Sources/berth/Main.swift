@@ -8,7 +8,7 @@ struct BerthMain {
         do {
             let args = hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst()))
             if args.first == RunCommand.configuration.commandName, let request = FastRunParser.parse(args.dropFirst()) {
-                try await request.execute()
+                await request.execute()
                 return
             }
             var command = try parse(args)

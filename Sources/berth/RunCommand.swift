@@ -32,7 +32,7 @@ struct RunCommand: AsyncParsableCommand {
                    detachKeys: detachKeys, args: args)
     }
 
-    func run() async throws { try await request.execute() }
+    func run() async throws { await request.execute() }
 }
 
 /// One `berth run`, parsed (by RunCommand or, on the fast path, FastRunParser).
@@ -46,38 +46,46 @@ struct RunRequest: Equatable {
     var detachKeys = "ctrl-p,ctrl-q"
     var args: [String] = []
 
-    func execute() async throws {
-        let core = try global.core()
-        let ns = global.ns
-        let keys = try AttachSession.parseDetachKeys(detachKeys)
-        if rm && detach { throw BerthError.invalidArgument("--rm and --detach cannot be combined") }
-        let (rootfs, options, labels) = try flags.resolve(positionals: args, terminal: tty)
-        let id = flags.name ?? BerthCore.newContainerID()
+    /// Exits as Docker does: with the command's status, 126 or 127 when the command cannot be
+    /// run, and 125 when berth itself fails (an unknown image, an invalid option value).
+    func execute() async {
         do throws(BerthError) {
+            let core = try global.core()
+            let ns = global.ns
+            let keys = try AttachSession.parseDetachKeys(detachKeys)
+            if rm && detach { throw BerthError.invalidArgument("--rm and --detach cannot be combined") }
+            let (rootfs, options, labels) = try flags.resolve(positionals: args, terminal: tty)
+            let id = flags.name ?? BerthCore.newContainerID()
             try core.run(namespace: ns, id: id, rootfs: rootfs, options: options, labels: labels)
+            if detach { print(id); return }
+            let attachment = try core.runtime.attach(namespace: ns, id: id)
+            let runtime = core.runtime
+            let session = AttachSession(attachment: attachment, terminal: tty, interactive: interactive, detachKeys: keys,
+                                        forwardSignal: { sig in try? runtime.kill(namespace: ns, id: id, signal: sig) })
+            guard let status = await session.run() else { return }
+            attachment.close()
+            if rm { try core.removeContainer(namespace: ns, id: id, force: true) }
+            TaskCLI.exit(status)
         } catch {
-            TaskCLI.failStart(error)
+            TaskCLI.failStart(error, otherwise: TaskCLI.runFailed)
         }
-        if detach { print(id); return }
-        let attachment = try core.runtime.attach(namespace: ns, id: id)
-        let runtime = core.runtime
-        let session = AttachSession(attachment: attachment, terminal: tty, interactive: interactive, detachKeys: keys,
-                                    forwardSignal: { sig in try? runtime.kill(namespace: ns, id: id, signal: sig) })
-        guard let status = await session.run() else { return }
-        attachment.close()
-        if rm { try core.removeContainer(namespace: ns, id: id, force: true) }
-        TaskCLI.exit(status)
     }
 }
 
 enum TaskCLI {
-    /// A failed start exits as Docker does: 127 for a missing command, 126 when not executable.
-    static func failStart(_ error: BerthError) -> Never {
+    /// Docker's status for a `run` that failed before its command could start.
+    static let runFailed: Int32 = 125
+
+    /// A failed start exits as Docker does: 127 for a missing command, 126 when not executable;
+    /// anything else with `otherwise` (or berth's usual status for the error).
+    static func failStart(_ error: BerthError, otherwise: Int32? = nil) -> Never {
         if let code = error.underlying as? ProcessExitCode {
             FileHandle.standardError.write(Data("berth: \(error.message)\n".utf8))
             Foundation.exit(code.code)
         }
-        CLI.fail(error)
+        guard let otherwise else { CLI.fail(error) }
+        FileHandle.standardError.write(Data("berth: \(error.description)\n".utf8))
+        Foundation.exit(otherwise)
     }
 
     static func exit(_ status: Int32) -> Never {
