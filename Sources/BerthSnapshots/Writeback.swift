@@ -12,15 +12,17 @@ import Glibc
 /// The writer hands over its open descriptors (the thread closes them) in batches, so a
 /// file costs it no extra system call.
 final class Writeback: @unchecked Sendable {
-    /// Descriptors waiting here at most; beyond that the writer closes files itself and
-    /// leaves them to the syncfs, so a slow disk cannot run the process out of descriptors.
-    private static let maxPending = 512
+    /// Descriptors held here (queued or being started) at most; beyond that the writer
+    /// closes files itself and leaves them to the syncfs, so a slow disk cannot run the
+    /// process out of descriptors.
+    private static let maxHeld = 256
     private static let batchFiles = 64
     private static let batchBytes: Int64 = 4 << 20
 
     private let cond = NSCondition()
     // Guarded by `cond`.
     private var pending: [Int32] = []
+    private var held = 0
     private var stopping = false
     private var running = true
     // The writer's own.
@@ -53,9 +55,10 @@ final class Writeback: @unchecked Sendable {
     private func flush() {
         guard !batch.isEmpty else { return }
         cond.lock()
-        let full = pending.count >= Self.maxPending
+        let full = held + batch.count > Self.maxHeld
         if !full {
             pending += batch
+            held += batch.count
             cond.signal()
         }
         cond.unlock()
@@ -77,6 +80,7 @@ final class Writeback: @unchecked Sendable {
                 close(fd)
             }
             cond.lock()
+            held -= work.count
         }
         for fd in pending { close(fd) }
         pending = []

@@ -125,6 +125,31 @@ struct SnapshotsApplyTests {
         #expect(try s.snapshotter.walk(namespace: "default").filter { $0.kind == .committed }.map(\.name) == ["multi"])
     }
 
+    /// A stream whose data is larger than its queue's limit waits for the writer and
+    /// still yields the whole layer; a stream cancelled before it is read stops at once.
+    @Test func layerStreamsBoundTheirQueueAndCancel() throws {
+        let s = try LayerStack()
+        defer { s.cleanup() }
+        let plainPath = s.t.dir + "/big.tar"
+        try TestLayer.make(plainPath, "f('a', bytes(range(256)) * 12000); f('b', b'y' * 2000000)")
+        let plain = try FileSystem.readFile(plainPath)
+        try Command.check(["gzip", "-n", "-k", "-f", plainPath])
+        let blob = plainPath + ".gz"
+
+        let ahead = LayerStream(blob: blob, limit: 1 << 20)
+        ahead.start()
+        let cancelled = LayerStream(blob: blob, limit: 1 << 20)
+        cancelled.start()
+        cancelled.cancel()
+
+        let mounts = try s.snapshotter.prepare(namespace: s.ns, key: "extract-big", parent: nil, labels: [:])
+        let r = try LayerApplier.apply(stream: ahead, to: try ApplyTarget(mounts: mounts), subject: "layer big")
+        #expect(r.diffID == Digest.sha256(plain) && r.size == Int64(plain.count))
+        try s.snapshotter.commit(namespace: s.ns, name: "big", key: "extract-big", labels: [:])
+        s.parent = "big"
+        #expect(try FileSystem.readFile(try s.mountView() + "/b").count == 2_000_000)
+    }
+
     @Test func aHundredAndThirtyLayersMount() throws {
         let s = try LayerStack()
         defer { s.cleanup() }
