@@ -17,6 +17,7 @@ WORK=$(mktemp -d /tmp/berth-bench-run-XXXXXX)
 export BERTH_ROOT="$WORK/root" BERTH_STATE="$WORK/state" BERTH_NAMESPACE=bench
 IMAGE=localhost/busybox:latest
 cleanup() {
+  [ -s "$WORK/errors.log" ] && { echo "== failed runs:"; cat "$WORK/errors.log"; } >&2
   "$BERTH" containers ls -q 2>/dev/null | xargs -r "$BERTH" containers rm --force >/dev/null 2>&1 || true
   "$BERTH" images unmount "$WORK/floor" >/dev/null 2>&1 || true
   awk -v d="$WORK" '$5 ~ "^"d {print $5}' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
@@ -52,7 +53,12 @@ echo "== $CYCLES run/remove cycles, sequential and 20-way concurrent"
 cat > "$WORK/cycles.sh" <<SH
 #!/usr/bin/env bash
 # cycles.sh berth|ctr PARALLELISM
-one() { if [ "\$1" = berth ]; then "$BERTH" run --rm "$IMAGE" /bin/true; else ctr --address "$CTRD_SOCK" --namespace bench run --rm --seccomp "$IMAGE" "c\$2" /bin/true; fi; }
+# A failing run's message and status go to errors.log, which the script prints on exit.
+one() {
+  if [ "\$1" = berth ]; then "$BERTH" run --rm "$IMAGE" /bin/true 2>>"$WORK/errors.log"
+  else ctr --address "$CTRD_SOCK" --namespace bench run --rm --seccomp "$IMAGE" "c\$2" /bin/true 2>>"$WORK/errors.log"; fi
+  rc=\$?; [ \$rc = 0 ] || echo "\$1 run {\$2} exited \$rc" >>"$WORK/errors.log"; return \$rc
+}
 export -f one
 seq $CYCLES | xargs -P "\$2" -I{} bash -c 'one "\$0" {}' "\$1"
 SH
