@@ -240,9 +240,6 @@ public struct Cgroup: Sendable, Equatable {
             usleep(2000)
             left = pids()
         }
-        // The task's own directories only: `berth/<namespace>` stays, as containerd leaves its
-        // namespace cgroups, so that concurrent starts never find their parent removed under
-        // them and no start pays for creating it again.
         for d in directories {
             var tries = 0
             while rmdir(d) != 0 && errno != ENOENT {
@@ -250,6 +247,14 @@ public struct Cgroup: Sendable, Equatable {
                 tries += 1
                 if tries > 500 { throw .system("rmdir", d) }
                 usleep(2000)
+            }
+            // `berth/<namespace>` and `berth` go too once empty, so nothing of berth stays in
+            // the host's cgroup tree (a concurrent start that loses its new parent to this
+            // retries in makeDirectories).
+            var parent = (d as NSString).deletingLastPathComponent
+            for _ in 0..<2 {
+                if rmdir(parent) != 0 { break }
+                parent = (parent as NSString).deletingLastPathComponent
             }
         }
     }

@@ -90,6 +90,8 @@ struct RuntimeFixture {
         var cgroups: [String] = []
         for controller in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
             let dir = "/sys/fs/cgroup/\(controller)/berth/\(ns)"
+            // The namespace's own cgroup counts too: it must go with its last task.
+            if FileSystem.isDirectory(dir) { cgroups.append(dir) }
             for child in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where FileSystem.isDirectory(dir + "/" + child) {
                 cgroups.append(dir + "/" + child)
             }
