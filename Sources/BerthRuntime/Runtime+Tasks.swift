@@ -95,8 +95,8 @@ extension Runtime {
 
     // MARK: state
 
-    /// Whether `pid` is a live (not zombie) berth-shim. The shim runs from a sealed memfd copy
-    /// of itself, so its exe link reads `/memfd:berth-shim (deleted)`.
+    /// Whether `pid` is a live (not zombie) berth-shim, judged by its exe link: the shim runs
+    /// from a read-only bind of its binary (`.../berth-shim`); older shims ran from a memfd copy.
     static func isShim(_ pid: Int32) -> Bool {
         guard pid > 0, let stat = try? FileSystem.readString("/proc/\(pid)/stat"),
               let close = stat.lastIndex(of: ")") else { return false }
