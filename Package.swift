@@ -16,11 +16,13 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
-        // C libraries from Debian's -dev packages.
-        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
-        .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
-        .systemLibrary(name: "CVterm", pkgConfig: "vterm", providers: [.apt(["libvterm-dev"])]),
-        .systemLibrary(name: "CIsal", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
+        // C libraries from Debian's -dev packages. No pkg-config: its `-L` for the system library
+        // directory would come first on the link line and hide StaticLibraries (see berth below);
+        // the headers are in the default include path and the module maps name the libraries.
+        .systemLibrary(name: "CArchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"])]),
+        .systemLibrary(name: "CVterm", providers: [.apt(["libvterm-dev"])]),
+        .systemLibrary(name: "CIsal", providers: [.apt(["libisal-dev"])]),
         // Small C helpers for syscalls Swift cannot reach directly (openat2, mount API, pty, ioctl).
         .target(name: "CBerthSys"),
 
@@ -57,10 +59,15 @@ let package = Package(
         .executableTarget(name: "berth", dependencies: [
             "BerthCore", "BerthUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], linkerSettings: [
+        ], exclude: ["StaticLibraries"], linkerSettings: [
             // The Swift runtime and Foundation linked in: no dynamic loading and symbol binding
             // of a dozen Swift libraries at every start (see bench/README.md, lifecycle).
             .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
+            // libarchive (and its compressors), SQLite, ncurses, libvterm and libstdc++ linked in
+            // too: loading and binding them cost 3-4 ms at every start, libarchive's dependency
+            // chain (ICU, libxml2) most of it. StaticLibraries holds one linker script per library,
+            // found before the shared library on the search path, that names the static archive.
+            .unsafeFlags(["-L", Context.packageDirectory + "/Sources/berth/StaticLibraries"], .when(configuration: .release)),
             .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(configuration: .release)),
             .unsafeFlags(["-Xlinker", "--start-group", "-lFoundation", "-lFoundationEssentials", "-lFoundationInternationalization",
                           "-lCoreFoundation", "-l_FoundationCollections", "-l_FoundationCShims", "-l_FoundationICU",
