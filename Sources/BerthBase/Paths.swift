@@ -16,9 +16,8 @@ public struct BerthPaths: Sendable, Equatable {
 
     /// Defaults overridden by BERTH_ROOT and BERTH_STATE.
     public static func fromEnvironment(root: String? = nil, state: String? = nil) -> BerthPaths {
-        let env = ProcessInfo.processInfo.environment
-        return BerthPaths(root: root ?? env["BERTH_ROOT"] ?? defaultRoot,
-                          state: state ?? env["BERTH_STATE"] ?? defaultState)
+        BerthPaths(root: root ?? Environment.value("BERTH_ROOT") ?? defaultRoot,
+                   state: state ?? Environment.value("BERTH_STATE") ?? defaultState)
     }
 
     public var metadataDB: String { root + "/metadata.db" }
@@ -32,10 +31,36 @@ public struct BerthPaths: Sendable, Equatable {
     public var eventsDir: String { state + "/events" }
     public var locksDir: String { state + "/locks" }
 
-    private static func absolute(_ p: String) -> String {
-        var p = p
-        if !p.hasPrefix("/") { p = FileManager.default.currentDirectoryPath + "/" + p }
-        return (p as NSString).standardizingPath
+    /// The absolute path with `.` and `..` applied and symlinks in its existing part resolved
+    /// (what Foundation's `standardizingPath` gives, without its cost at every start).
+    static func absolute(_ p: String) -> String {
+        var path = p
+        if !path.hasPrefix("/"), let cwd = getcwd(nil, 0) {
+            path = String(cString: cwd) + "/" + path
+            free(cwd)
+        }
+        var parts: [String] = []
+        for c in path.split(separator: "/") where c != "." {
+            if c == ".." { _ = parts.popLast() } else { parts.append(String(c)) }
+        }
+        var existing = parts.count
+        while existing > 0 {
+            if let resolved = realpath("/" + parts[..<existing].joined(separator: "/"), nil) {
+                let head = String(cString: resolved)
+                free(resolved)
+                let rest = parts[existing...]
+                return rest.isEmpty ? head : (head == "/" ? "" : head) + "/" + rest.joined(separator: "/")
+            }
+            existing -= 1
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+}
+
+/// The process environment, read without building `ProcessInfo`'s dictionary.
+public enum Environment {
+    public static func value(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
     }
 }
 

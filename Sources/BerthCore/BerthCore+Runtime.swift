@@ -14,7 +14,13 @@ extension BerthCore {
 
     /// A fresh container id: 16 hex digits.
     public static func newContainerID() -> String {
-        (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for _ in 0..<8 {
+            let b = UInt8.random(in: 0...255)
+            out += [hex[Int(b >> 4)], hex[Int(b & 15)]]
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Creates a container. Bad input (unknown image, invalid options, a duplicate id) leaves
@@ -97,5 +103,13 @@ extension BerthCore {
         }
         runtime.setRootfsHooks(hooks)
         runtime.reconcile()
+    }
+}
+
+extension BerthCore {
+    /// Removes an empty namespace, with the parent cgroups its containers left for reuse.
+    public func removeNamespace(_ name: String) throws(BerthError) {
+        try namespaces.remove(name)
+        if let cgroups = try? CgroupHierarchy.host.get() { cgroups.removeNamespace(name) }
     }
 }

@@ -62,6 +62,13 @@ public struct CgroupHierarchy: Sendable, Equatable {
     public func cgroup(namespace: String, id: String) -> Cgroup {
         Cgroup(hierarchy: self, relative: "berth/\(namespace)/\(id)")
     }
+
+    /// Removes a namespace's parent cgroup `berth/<namespace>` (they outlive containers, as
+    /// containerd's and Docker's parents do; removing the namespace takes them). A parent that
+    /// still has children stays.
+    public func removeNamespace(_ namespace: String) {
+        for d in Cgroup(hierarchy: self, relative: "berth/\(namespace)").directories { rmdir(d) }
+    }
 }
 
 /// One container's cgroup, on either hierarchy.
@@ -227,9 +234,13 @@ public struct Cgroup: Sendable, Equatable {
         }
     }
 
-    /// Kills what is left inside, then removes the directories (and the namespace parents
-    /// when they are empty). Missing directories are fine.
+    /// Kills what is left inside, then removes the directories. Missing directories are fine.
+    /// The parents `berth/<namespace>` stay for the namespace's next container: creating and
+    /// removing them with every task cost a run a dozen cgroup mkdirs and rmdirs.
     public func destroy() throws(BerthError) {
+        // Usually the task is gone and the directories are empty: rmdir alone does it (it fails
+        // with EBUSY while a process is inside, and then the slow path below kills them first).
+        if directories.allSatisfy({ rmdir($0) == 0 || errno == ENOENT }) { return }
         guard exists else { return }
         if isFrozen { try? setFrozen(false) }
         let deadline = Date().addingTimeInterval(10)
@@ -247,14 +258,6 @@ public struct Cgroup: Sendable, Equatable {
                 tries += 1
                 if tries > 500 { throw .system("rmdir", d) }
                 usleep(2000)
-            }
-            // `berth/<namespace>` and `berth` go too once empty, so nothing of berth stays in
-            // the host's cgroup tree (a concurrent start that loses its new parent to this
-            // retries in makeDirectories).
-            var parent = (d as NSString).deletingLastPathComponent
-            for _ in 0..<2 {
-                if rmdir(parent) != 0 { break }
-                parent = (parent as NSString).deletingLastPathComponent
             }
         }
     }

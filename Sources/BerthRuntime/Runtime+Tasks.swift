@@ -266,8 +266,8 @@ extension Runtime {
         guard let lock = try BundleLock(dir, wait: true) else { throw .internal("flock \(dir)") }
         defer { _ = lock }
         let cg = try? cgroup(namespace, id)
-        var alive = shimAlive(dir)
-        if alive && TaskFiles.exitStatus(bundle: dir) == nil {
+        // A recorded exit status (the usual case) settles it without looking for the shim.
+        if TaskFiles.exitStatus(bundle: dir) == nil && shimAlive(dir) {
             guard force else {
                 throw .failedPrecondition("task \(id.debugDescription) is running: kill it first or use --force")
             }
@@ -282,8 +282,7 @@ extension Runtime {
         }
         let status = TaskFiles.exitStatus(bundle: dir) ?? 255
         observeExit(namespace: namespace, id: id, status: status)
-        alive = shimAlive(dir)
-        if alive, let shimPID = TaskFiles.pid(dir + "/shim.pid") {
+        if shimAlive(dir), let shimPID = TaskFiles.pid(dir + "/shim.pid") {
             if let s = try? ShimSocket(bundle: dir) { try? s.send(ShimFrame.shutdown) }
             if berth_wait_exit(shimPID, 5000) != 1 && Self.isShim(shimPID) { Glibc.kill(shimPID, SIGKILL) }
         }

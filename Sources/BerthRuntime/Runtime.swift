@@ -93,9 +93,11 @@ public final class Runtime: Sendable {
     public func deleteContainer(namespace: String, id: String, force: Bool = false) throws(BerthError) {
         let rootfs = try containerStore.rootfs(namespace: namespace, id: id)
         if FileSystem.exists(bundle(namespace, id)) {
-            let info = try task(namespace: namespace, id: id)
-            if info.status != .stopped && !force {
-                throw .failedPrecondition("container \(id.debugDescription) has a \(info.status.rawValue) task: stop it first or use --force")
+            if !force {
+                let info = try task(namespace: namespace, id: id)
+                if info.status != .stopped {
+                    throw .failedPrecondition("container \(id.debugDescription) has a \(info.status.rawValue) task: stop it first or use --force")
+                }
             }
             try deleteTask(namespace: namespace, id: id, force: true)
         }

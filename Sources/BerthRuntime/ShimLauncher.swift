@@ -10,7 +10,7 @@ import Glibc
 enum ShimLauncher {
     /// berth-shim beside the running binary, or $BERTH_SHIM.
     static func shimPath() throws(BerthError) -> String {
-        if let p = ProcessInfo.processInfo.environment["BERTH_SHIM"], !p.isEmpty { return p }
+        if let p = Environment.value("BERTH_SHIM"), !p.isEmpty { return p }
         var buf = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buf, buf.count - 1)
         guard n > 0 else { throw .system("readlink", "/proc/self/exe") }
@@ -79,22 +79,23 @@ enum ShimLauncher {
         throw .internal("berth-shim: unexpected readiness line \(line.debugDescription)")
     }
 
-    /// One line from fd, or nil on EOF/timeout.
+    /// One line from fd, or nil on EOF/timeout. The shim writes a single line, so whole
+    /// reads cannot take anything that belongs to someone else.
     private static func readLine(_ fd: Int32, timeout: TimeInterval) -> String? {
         var out: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
-        var byte: UInt8 = 0
+        var chunk = [UInt8](repeating: 0, count: 512)
         while true {
             let left = Int32(max(0, deadline.timeIntervalSinceNow * 1000))
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let r = poll(&p, 1, left)
             if r < 0 && errno == EINTR { continue }
             if r <= 0 { return nil }
-            let n = read(fd, &byte, 1)
+            let n = read(fd, &chunk, chunk.count)
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return out.isEmpty ? nil : String(decoding: out, as: UTF8.self) }
-            if byte == 0x0A { return String(decoding: out, as: UTF8.self) }
-            out.append(byte)
+            out += chunk[0..<n]
+            if let nl = out.firstIndex(of: 0x0A) { return String(decoding: out[..<nl], as: UTF8.self) }
         }
     }
 }

@@ -183,13 +183,15 @@ public final class TaskAttachment: Sendable {
 
 /// Files in a task's bundle that outlive its shim.
 enum TaskFiles {
-    static func exitStatus(bundle: String) -> Int32? {
-        guard let s = try? FileSystem.readString(bundle + "/exit") else { return nil }
-        return Int32(s.trimmingCharacters(in: .whitespacesAndNewlines))
-    }
+    static func exitStatus(bundle: String) -> Int32? { number(bundle + "/exit") }
 
-    static func pid(_ path: String) -> Int32? {
-        guard let s = try? FileSystem.readString(path) else { return nil }
-        return Int32(s.trimmingCharacters(in: .whitespacesAndNewlines))
+    static func pid(_ path: String) -> Int32? { number(path) }
+
+    /// A decimal number on a line of its own (surrounding ASCII whitespace ignored).
+    static func number(_ path: String) -> Int32? {
+        guard let bytes = try? FileSystem.readFile(path) else { return nil }
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else { return nil }
+        return Int32(String(decoding: bytes[first...last], as: UTF8.self))
     }
 }

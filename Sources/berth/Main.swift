@@ -100,7 +100,7 @@ struct GlobalValues: Equatable {
     var paths: BerthPaths { BerthPaths.fromEnvironment(root: root, state: state) }
 
     var ns: String {
-        namespace ?? ProcessInfo.processInfo.environment["BERTH_NAMESPACE"] ?? NamespaceName.default
+        namespace ?? Environment.value("BERTH_NAMESPACE") ?? NamespaceName.default
     }
 
     func core() throws(BerthError) -> BerthCore {

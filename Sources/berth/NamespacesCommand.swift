@@ -42,7 +42,7 @@ struct NamespacesCommand: ParsableCommand {
         func run() throws {
             let core = try global.core()
             for n in names {
-                try core.namespaces.remove(n)
+                try core.removeNamespace(n)
                 core.events.publish(namespace: n, topic: Topic.namespaceDelete, ["name": n])
                 print(n)
             }

@@ -89,9 +89,8 @@ struct RuntimeFixture {
             .filter { $0.contains(tmp.dir) }.map(String.init)
         var cgroups: [String] = []
         for controller in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
+            // The namespace's parent cgroup stays for its next container; a child is a leak.
             let dir = "/sys/fs/cgroup/\(controller)/berth/\(ns)"
-            // The namespace's own cgroup counts too: it must go with its last task.
-            if FileSystem.isDirectory(dir) { cgroups.append(dir) }
             for child in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where FileSystem.isDirectory(dir + "/" + child) {
                 cgroups.append(dir + "/" + child)
             }
@@ -118,6 +117,7 @@ struct RuntimeFixture {
             let f = line.split(separator: " ")
             if f.count > 4 { umount2(String(f[4]), Int32(MNT_DETACH)) }
         }
+        if let cgroups = try? CgroupHierarchy.host.get() { cgroups.removeNamespace(ns) }
         tmp.cleanup()
     }
 }
