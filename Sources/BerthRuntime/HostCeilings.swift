@@ -8,10 +8,20 @@ import Glibc
 /// CAP_SYS_RESOURCE; a container asking for more gets berth's own ceiling instead of failing
 /// to start, as rootless runtimes do.
 enum HostCeilings {
+    /// A `Cap...:` mask of /proc/self/status, parsed by hand (this runs at every task start).
     static func capabilityMask(_ field: String) -> UInt64? {
-        guard let status = try? FileSystem.readString("/proc/self/status"),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }) else { return nil }
-        return UInt64(line.dropFirst(field.count + 1).trimmingCharacters(in: .whitespaces), radix: 16)
+        guard let status = try? FileSystem.readFile("/proc/self/status") else { return nil }
+        let key = Array((field + ":").utf8)
+        var lineStart = 0
+        while lineStart < status.count {
+            let lineEnd = status[lineStart...].firstIndex(of: 0x0A) ?? status.count
+            if lineEnd - lineStart > key.count, status[lineStart..<lineStart + key.count].elementsEqual(key) {
+                let hex = status[(lineStart + key.count)..<lineEnd].filter { $0 != 0x20 && $0 != 0x09 }
+                return UInt64(String(decoding: Array(hex), as: UTF8.self), radix: 16)
+            }
+            lineStart = lineEnd + 1
+        }
+        return nil
     }
 
     /// Capabilities outside berth's bounding set are dropped from every set of the process.

@@ -6,32 +6,80 @@
 /// number), which then takes ArgumentParser's way and gets its messages. A test checks that
 /// both parsers agree on the command lines this one accepts.
 enum FastRunParser {
-    private enum Slot {
-        case value(WritableKeyPath<RunRequest, String?>)
-        case list(WritableKeyPath<RunRequest, [String]>)
-        case text(WritableKeyPath<RunRequest, String>)
-        case flag(WritableKeyPath<RunRequest, Bool>)
-        case cpuShares
+    private enum Kind { case flag, value }
+
+    /// Options taking no value, and options taking one; nil for anything else. Switches, not
+    /// tables of key paths: instantiating key paths at start-up cost more than the parse.
+    private static func kind(_ name: String) -> Kind? {
+        switch name {
+        case "read-only", "privileged", "rm", "detach", "tty", "interactive":
+            return .flag
+        case "root", "state", "namespace", "name", "rootfs", "env", "cwd", "user", "hostname", "entrypoint",
+             "mount", "net", "cap-add", "cap-drop", "seccomp-profile", "memory", "cpus", "cpu-shares",
+             "pids-limit", "label", "detach-keys":
+            return .value
+        default:
+            return nil
+        }
     }
 
-    /// Immutable; key paths are simply not marked Sendable.
-    nonisolated(unsafe) private static let long: [String: Slot] = [
-        "root": .value(\.global.root), "state": .value(\.global.state), "namespace": .value(\.global.namespace),
-        "name": .value(\.flags.name), "rootfs": .value(\.flags.rootfs), "env": .list(\.flags.env),
-        "cwd": .value(\.flags.cwd), "user": .value(\.flags.user), "hostname": .value(\.flags.hostname),
-        "entrypoint": .value(\.flags.entrypoint), "mount": .list(\.flags.mount), "net": .value(\.flags.net),
-        "read-only": .flag(\.flags.readOnly), "privileged": .flag(\.flags.privileged),
-        "cap-add": .list(\.flags.capAdd), "cap-drop": .list(\.flags.capDrop),
-        "seccomp-profile": .value(\.flags.seccompProfile), "memory": .value(\.flags.memory),
-        "cpus": .value(\.flags.cpus), "cpu-shares": .cpuShares, "pids-limit": .value(\.flags.pidsLimit),
-        "label": .list(\.flags.label), "rm": .flag(\.rm), "detach": .flag(\.detach), "tty": .flag(\.tty),
-        "interactive": .flag(\.interactive), "detach-keys": .text(\.detachKeys),
-    ]
+    private static func longName(_ short: Character) -> String? {
+        switch short {
+        case "n": return "namespace"
+        case "e": return "env"
+        case "w": return "cwd"
+        case "u": return "user"
+        case "m": return "memory"
+        case "l": return "label"
+        case "d": return "detach"
+        case "t": return "tty"
+        case "i": return "interactive"
+        default: return nil
+        }
+    }
 
-    private static let short: [Character: String] = [
-        "n": "namespace", "e": "env", "w": "cwd", "u": "user", "m": "memory", "l": "label",
-        "d": "detach", "t": "tty", "i": "interactive",
-    ]
+    private static func setFlag(_ name: String, _ r: inout RunRequest) {
+        switch name {
+        case "read-only": r.flags.readOnly = true
+        case "privileged": r.flags.privileged = true
+        case "rm": r.rm = true
+        case "detach": r.detach = true
+        case "tty": r.tty = true
+        case "interactive": r.interactive = true
+        default: break
+        }
+    }
+
+    /// False when the value cannot be taken as given (a bad number).
+    private static func setValue(_ name: String, _ value: String, _ r: inout RunRequest) -> Bool {
+        switch name {
+        case "root": r.global.root = value
+        case "state": r.global.state = value
+        case "namespace": r.global.namespace = value
+        case "name": r.flags.name = value
+        case "rootfs": r.flags.rootfs = value
+        case "env": r.flags.env.append(value)
+        case "cwd": r.flags.cwd = value
+        case "user": r.flags.user = value
+        case "hostname": r.flags.hostname = value
+        case "entrypoint": r.flags.entrypoint = value
+        case "mount": r.flags.mount.append(value)
+        case "net": r.flags.net = value
+        case "cap-add": r.flags.capAdd.append(value)
+        case "cap-drop": r.flags.capDrop.append(value)
+        case "seccomp-profile": r.flags.seccompProfile = value
+        case "memory": r.flags.memory = value
+        case "cpus": r.flags.cpus = value
+        case "cpu-shares":
+            guard let v = UInt64(value) else { return false }
+            r.flags.cpuShares = v
+        case "pids-limit": r.flags.pidsLimit = value
+        case "label": r.flags.label.append(value)
+        case "detach-keys": r.detachKeys = value
+        default: return false
+        }
+        return true
+    }
 
     static func parse(_ tokens: ArraySlice<String>) -> RunRequest? {
         var r = RunRequest()
@@ -51,24 +99,23 @@ enum FastRunParser {
                     inline = String(name[name.index(after: eq)...])
                     name = String(name[..<eq])
                 }
-                guard long[name] != nil else { return nil }  // also `--`, `--help`
+                guard kind(name) != nil else { return nil }  // also `--`, `--help`
             } else {
                 let letters = Array(t.dropFirst())
                 if letters.count > 1 {
                     // A group of boolean short flags, e.g. -it.
                     for c in letters {
-                        guard let n = short[c], case .flag(let path)? = long[n] else { return nil }
-                        r[keyPath: path] = true
+                        guard let n = longName(c), kind(n) == .flag else { return nil }
+                        setFlag(n, &r)
                     }
                     continue
                 }
-                guard let n = short[letters[0]] else { return nil }  // also -h
+                guard let n = longName(letters[0]) else { return nil }  // also -h
                 name = n
             }
-            let slot = long[name]!
-            if case .flag(let path) = slot {
+            if kind(name) == .flag {
                 guard inline == nil else { return nil }
-                r[keyPath: path] = true
+                setFlag(name, &r)
                 continue
             }
             let value: String
@@ -79,15 +126,7 @@ enum FastRunParser {
                 value = tokens[i]
                 i += 1
             }
-            switch slot {
-            case .value(let path): r[keyPath: path] = value
-            case .list(let path): r[keyPath: path].append(value)
-            case .text(let path): r[keyPath: path] = value
-            case .cpuShares:
-                guard let v = UInt64(value) else { return nil }
-                r.flags.cpuShares = v
-            case .flag: break
-            }
+            guard setValue(name, value, &r) else { return nil }
         }
         if let first = r.args.first, first == "--help" || first == "-h" { return nil }
         return r

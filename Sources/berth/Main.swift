@@ -7,7 +7,7 @@ struct BerthMain {
     static func main() async {
         do {
             let args = hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst()))
-            if args.first == RunCommand.configuration.commandName, let request = FastRunParser.parse(args.dropFirst()) {
+            if args.first == "run", let request = FastRunParser.parse(args.dropFirst()) {
                 await request.execute()
                 return
             }
@@ -34,14 +34,22 @@ func parse(_ args: [String]) throws -> any ParsableCommand {
 /// would otherwise open the UI, so leading ones are moved into the environment the commands
 /// read their defaults from.
 func hoistingGlobalOptions(_ args: [String]) -> [String] {
-    let envFor = ["--root": "BERTH_ROOT", "--state": "BERTH_STATE", "--namespace": "BERTH_NAMESPACE", "-n": "BERTH_NAMESPACE"]
+    func envFor(_ option: String) -> String? {
+        switch option {
+        case "--root": return "BERTH_ROOT"
+        case "--state": return "BERTH_STATE"
+        case "--namespace", "-n": return "BERTH_NAMESPACE"
+        default: return nil
+        }
+    }
     var i = 0
     while i < args.count {
         let a = args[i]
-        if let eq = a.firstIndex(of: "="), let key = envFor[String(a[..<eq])] {
+        guard a.hasPrefix("-") else { break }
+        if let eq = a.firstIndex(of: "="), let key = envFor(String(a[..<eq])) {
             setenv(key, String(a[a.index(after: eq)...]), 1)
             i += 1
-        } else if let key = envFor[a], i + 1 < args.count {
+        } else if let key = envFor(a), i + 1 < args.count {
             setenv(key, args[i + 1], 1)
             i += 2
         } else {

@@ -88,7 +88,11 @@ enum TaskCLI {
         Foundation.exit(otherwise)
     }
 
+    /// Leaves with the task's status. Output is flushed, then the process ends without exit's
+    /// atexit and static-destructor work (the runtime's and ICU's teardown), which nothing
+    /// here needs and which cost a short run about half a millisecond.
     static func exit(_ status: Int32) -> Never {
-        Foundation.exit(status)
+        fflush(nil)
+        _exit(status)
     }
 }
