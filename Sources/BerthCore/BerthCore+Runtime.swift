@@ -65,11 +65,19 @@ extension BerthCore {
     /// Creates a container and starts its task; on a failed start the container (and its
     /// snapshot) is removed again. The error of a failed start carries `ProcessExitCode`.
     @discardableResult
+    /// `shim`, from `Runtime.prepareShim(for: options)` called as early as the caller can,
+    /// starts the task's shim while the container is created here.
     public func run(namespace: String, id: String, rootfs: RootfsChoice, options: ContainerOptions = ContainerOptions(),
-                    labels: Labels = [:]) throws(BerthError) -> TaskInfo {
-        let c = try createContainer(namespace: namespace, id: id, rootfs: rootfs, options: options, labels: labels)
+                    labels: Labels = [:], shim: PreparedShim? = nil) throws(BerthError) -> TaskInfo {
+        let c: Container
         do {
-            return try runtime.startTask(c)
+            c = try createContainer(namespace: namespace, id: id, rootfs: rootfs, options: options, labels: labels)
+        } catch {
+            shim?.cancel()
+            throw error
+        }
+        do {
+            return try runtime.startTask(c, shim: shim)
         } catch {
             try? runtime.deleteContainer(namespace: namespace, id: id, force: true)
             throw error

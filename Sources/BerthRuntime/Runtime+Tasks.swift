@@ -17,10 +17,22 @@ extension Runtime {
         try startTask(try containerStore.get(namespace: namespace, id: id))
     }
 
+    /// A shim for the task of container `id` with `options`, started now so that it detaches
+    /// and creates the init's namespaces while the caller creates the container (see
+    /// PreparedShim); nil when it cannot be started (the task's start then spawns one the usual
+    /// way and reports why). Needs no open core: `berth run` calls it first thing.
+    public static func prepareShim(paths: BerthPaths, namespace: String, id: String, options: ContainerOptions) -> PreparedShim? {
+        try? PreparedShim(bundle: bundlePath(paths, namespace, id),
+                          namespaces: SpecGenerator.namespaces(options).map(ShimConfig.namespaceName),
+                          terminal: options.terminal)
+    }
+
     /// `startTask` for a container record the caller already holds (`berth run` just created
-    /// it), sparing a second read and decode of its spec.
+    /// it), sparing a second read and decode of its spec; `shim`, prepared for it, is used
+    /// when it fits the spec (and cancelled otherwise).
     @discardableResult
-    public func startTask(_ c: Container) throws(BerthError) -> TaskInfo {
+    public func startTask(_ c: Container, shim prepared: PreparedShim? = nil) throws(BerthError) -> TaskInfo {
+        defer { prepared?.cancel() }
         let (namespace, id) = (c.namespace, c.id)
         let dir = bundle(namespace, id)
         let parent = (dir as NSString).deletingLastPathComponent
@@ -60,7 +72,13 @@ extension Runtime {
                                               cgroupProcs: group.procsFiles, seccompCache: paths.seccompCacheDir)
             try Self.writeBundleFile(dir + "/config.json", spec.jsonBytes())
             try Self.writeBundleFile(dir + "/shim.conf", conf.encoded)
-            let pid = try ShimLauncher.start(bundle: dir)
+            let namespaces = (spec.linux?.namespaces ?? []).filter { $0.path == nil }.map { ShimConfig.namespaceName($0.type) }
+            let pid: Int32
+            if let prepared, prepared.fits(bundle: dir, namespaces: namespaces, terminal: spec.process?.terminal == true) {
+                pid = try prepared.start()
+            } else {
+                pid = try ShimLauncher.start(bundle: dir)
+            }
             _ = lock
             events.publish(namespace: namespace, topic: Topic.taskCreate, ["id": id, "pid": String(pid)])
             events.publish(namespace: namespace, topic: Topic.taskStart, ["id": id, "pid": String(pid)])

@@ -46,7 +46,8 @@ public final class Runtime: Sendable {
         case snapshot(snapshotter: String, key: String)
     }
 
-    func bundle(_ namespace: String, _ id: String) -> String { "\(paths.tasksDir)/\(namespace)/\(id)" }
+    func bundle(_ namespace: String, _ id: String) -> String { Self.bundlePath(paths, namespace, id) }
+    static func bundlePath(_ paths: BerthPaths, _ namespace: String, _ id: String) -> String { "\(paths.tasksDir)/\(namespace)/\(id)" }
 
     func cgroup(_ namespace: String, _ id: String) throws(BerthError) -> Cgroup {
         try CgroupHierarchy.host.get().cgroup(namespace: namespace, id: id)

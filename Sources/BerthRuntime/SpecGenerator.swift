@@ -90,9 +90,7 @@ public enum SpecGenerator {
         if let userString { spec.annotations = [userAnnotation: userString] }
 
         var linux = Spec.Linux()
-        var ns = ["pid", "ipc", "uts", "mount", "cgroup"]
-        if !o.hostNetwork { ns.insert("network", at: 1) }
-        linux.namespaces = ns.map { Spec.Namespace(type: $0) }
+        linux.namespaces = namespaces(o).map { Spec.Namespace(type: $0) }
         linux.devices = defaultDevices
         linux.cgroupsPath = "berth/\(namespace)/\(id)"
         if o.memory != nil || o.cpu != nil || o.pidsLimit != nil {
@@ -114,6 +112,11 @@ public enum SpecGenerator {
 
     /// Docker's default mounts (containerd oci/mounts.go + moby's /dev/shm); /sys is read-only
     /// unless privileged.
+    /// The namespaces a container gets (Docker's: all new, the network one unless --net host).
+    public static func namespaces(_ o: ContainerOptions) -> [String] {
+        o.hostNetwork ? ["pid", "ipc", "uts", "mount", "cgroup"] : ["pid", "network", "ipc", "uts", "mount", "cgroup"]
+    }
+
     public static func defaultMounts(privileged: Bool) -> [Spec.Mount] {
         [
             .init(destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"]),

@@ -1,5 +1,12 @@
 /* berth-shim <bundle>: supervises one task. Start-up: re-exec from a read-only mount, read
- * shim.conf, detach, create the container's init, report readiness on fd 3, then serve. */
+ * shim.conf, detach, create the container's init, report readiness on fd 3, then serve.
+ *
+ * berth-shim --early <bundle dir> <namespaces> <terminal 0|1>: the same, started before its
+ * bundle exists (`berth run` starts it while it writes the container's records): it detaches
+ * and creates the init in its new namespaces at once (all but the mount namespace, which the
+ * init makes from the starter's, fd 5, once the rootfs is mounted there), then waits for a
+ * byte on fd 4 saying the bundle is ready and hands the waiting init its shim.conf. EOF on
+ * fd 4 instead means the start was abandoned: the init and the shim exit, leaving nothing. */
 #include "shim.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -77,14 +84,32 @@ static void reexec_readonly(char **argv) {
     fail_start(1, m);
 }
 
+static const struct { const char *name; int flag; } namespace_flags[] = {
+    {"pid", CLONE_NEWPID}, {"mount", CLONE_NEWNS}, {"uts", CLONE_NEWUTS},
+    {"ipc", CLONE_NEWIPC}, {"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP},
+};
+
 int parse_clone_flags(const struct conf *c) {
-    static const struct { const char *name; int flag; } ns[] = {
-        {"pid", CLONE_NEWPID}, {"mount", CLONE_NEWNS}, {"uts", CLONE_NEWUTS},
-        {"ipc", CLONE_NEWIPC}, {"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP},
-    };
     int flags = 0;
-    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
-        if (conf_has_ns(c, ns[i].name)) flags |= ns[i].flag;
+    for (size_t i = 0; i < sizeof namespace_flags / sizeof namespace_flags[0]; i++)
+        if (conf_has_ns(c, namespace_flags[i].name)) flags |= namespace_flags[i].flag;
+    return flags;
+}
+
+/* "pid,net,..." as clone flags; -1 for an unknown name. */
+static int clone_flags_of_list(const char *list) {
+    int flags = 0;
+    const char *p = list;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        size_t i = 0;
+        for (; i < sizeof namespace_flags / sizeof namespace_flags[0]; i++)
+            if (strlen(namespace_flags[i].name) == n && !strncmp(p, namespace_flags[i].name, n)) break;
+        if (i == sizeof namespace_flags / sizeof namespace_flags[0]) return -1;
+        flags |= namespace_flags[i].flag;
+        p += n;
+        if (*p == ',') p++;
+    }
     return flags;
 }
 
@@ -116,38 +141,33 @@ int open_pipes(int *in_w, int *out_r, int *err_r, int child[3]) {
  * /dev/pts/N there, as with runc) and sends the master back on this socketpair. */
 int open_console_socket(int sv[2]) { return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv); }
 
-static void create_init(void) {
-    int child[3] = {-1, -1, -1}, cons[2] = {-1, -1};
+/* The init's stdio (pipes, or the socket its terminal comes back on) and its error pipe. */
+static void alloc_init_fds(int child[3], int cons[2], int errp[2]) {
     S.master = S.in_w = S.out_r = S.err_r = -1;
     if (S.conf.terminal ? open_console_socket(cons) < 0 : open_pipes(&S.in_w, &S.out_r, &S.err_r, child) < 0) {
         char m[256];
         snprintf(m, sizeof m, "allocate %s: %s", S.conf.terminal ? "console socket" : "pipes", strerror(errno));
         fail_start(1, m);
     }
-    int errp[2];
     if (pipe2(errp, O_CLOEXEC) < 0) fail_start(1, "pipe failed");
-    static struct sock_fprog filter;
-    char serr[1100];
-    if (seccomp_build(&S.conf, S.conf.seccomp_cache, &filter, serr, sizeof serr) < 0) fail_start(1, serr);
-    struct spawn sp = {
-        .proc = &S.conf, .task = &S.conf, .is_init = 1, .stdio = {child[0], child[1], child[2]},
-        .console = cons[1], .err_fd = errp[1], .filter = filter.len ? &filter : NULL,
-    };
-    /* Raw clone with a NULL stack forks; CLONE_NEWPID makes the child pid 1 of its namespace.
-     * The child joins its cgroups itself, and only then makes its cgroup namespace (so the
-     * namespace's root is the container's cgroup, not the shim's). */
-    unsigned long flags = (unsigned long)parse_clone_flags(&S.conf) & ~(unsigned long)CLONE_NEWCGROUP;
+}
+
+/* Raw clone with a NULL stack forks; CLONE_NEWPID makes the child pid 1 of its namespace.
+ * The child joins its cgroups itself, and only then makes its cgroup namespace (so the
+ * namespace's root is the container's cgroup, not the shim's). */
+static pid_t clone_init(int ns_flags) {
+    unsigned long flags = (unsigned long)ns_flags & ~(unsigned long)CLONE_NEWCGROUP;
     pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
     if (pid < 0) {
         char m[256];
         snprintf(m, sizeof m, "clone: %s", strerror(errno));
         fail_start(1, m);
     }
-    if (pid == 0) {
-        close(errp[0]);
-        if (cons[0] >= 0) close(cons[0]);
-        child_init(&sp);
-    }
+    return pid;
+}
+
+/* The shim's side once the init runs: its terminal, then its start-up error, if any. */
+static void collect_init(pid_t pid, int child[3], int cons[2], int errp[2]) {
     S.init = pid;
     close(errp[1]);
     for (int i = 0; i < 3; i++)
@@ -165,6 +185,25 @@ static void create_init(void) {
         fail_start(code, msg);
     }
     close(errp[0]);
+}
+
+static void create_init(void) {
+    int child[3] = {-1, -1, -1}, cons[2] = {-1, -1}, errp[2];
+    alloc_init_fds(child, cons, errp);
+    static struct sock_fprog filter;
+    char serr[1100];
+    if (seccomp_build(&S.conf, S.conf.seccomp_cache, &filter, serr, sizeof serr) < 0) fail_start(1, serr);
+    struct spawn sp = {
+        .proc = &S.conf, .task = &S.conf, .is_init = 1, .stdio = {child[0], child[1], child[2]},
+        .console = cons[1], .err_fd = errp[1], .filter = filter.len ? &filter : NULL,
+    };
+    pid_t pid = clone_init(parse_clone_flags(&S.conf));
+    if (pid == 0) {
+        close(errp[0]);
+        if (cons[0] >= 0) close(cons[0]);
+        child_init(&sp);
+    }
+    collect_init(pid, child, cons, errp);
 }
 
 static void write_pid_files(void) {
@@ -208,37 +247,40 @@ static void daemonize(void) {
     if (p > 0) _exit(0);
 }
 
-int main(int argc, char **argv) {
-    if (fcntl(3, F_GETFD) >= 0) ready_fd = 3;
-    if (argc != 2 || argv[1][0] != '/') {
-        fprintf(stderr, "usage: berth-shim <absolute bundle dir>\n");
-        fail_start(2, "usage: berth-shim <absolute bundle dir>");
-    }
-    reexec_readonly(argv);
-    /* Nothing inherited survives but the readiness fd (and 0-2, replaced after detaching). */
-    syscall(SYS_close_range, ready_fd == 3 ? 4U : 3U, ~0U, 0);
-    if (ready_fd == 3) fcntl(3, F_SETFD, FD_CLOEXEC);
-    S.bundle = open(argv[1], O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (S.bundle >= 0 && S.bundle < 3) { /* keep it clear of 0-2, which become /dev/null */
-        int b = fcntl(S.bundle, F_DUPFD_CLOEXEC, 4);
+/* Opens the bundle and reads shim.conf into S.conf; returns a copy of the raw text (for an
+ * early shim's waiting init, which parses its own). */
+static char *load_bundle(const char *path, size_t *raw_len) {
+    S.bundle = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (S.bundle >= 0 && S.bundle < 6) { /* keep it clear of 0-2 (/dev/null) and 3-5 */
+        int b = fcntl(S.bundle, F_DUPFD_CLOEXEC, 6);
         close(S.bundle);
         S.bundle = b;
     }
     if (S.bundle < 0) {
         char m[1200];
-        snprintf(m, sizeof m, "open bundle %s: %s", argv[1], strerror(errno));
+        snprintf(m, sizeof m, "open bundle %s: %s", path, strerror(errno));
         fail_start(1, m);
     }
     size_t len = 0;
     char *buf = read_whole_file_at(S.bundle, "shim.conf", &len);
     char err[1200];
     if (!buf) {
-        snprintf(err, sizeof err, "read %s/shim.conf: %s", argv[1], strerror(errno));
+        snprintf(err, sizeof err, "read %s/shim.conf: %s", path, strerror(errno));
         fail_start(1, err);
     }
+    char *raw = malloc(len + 1);
+    if (!raw) fail_start(1, "out of memory");
+    memcpy(raw, buf, len + 1);
+    *raw_len = len;
     if (conf_parse(buf, len, &S.conf, err, sizeof err) < 0) fail_start(1, err);
     if (!S.conf.rootfs || S.conf.rootfs[0] != '/') fail_start(1, "shim.conf: rootfs missing or not absolute");
+    return raw;
+}
 
+/* A subreaper in its own session, not dumpable, in /, with stdin and stdout on /dev/null.
+ * stderr stays only when it is a regular file (a log chosen by the starter): a pipe or
+ * terminal would tie the shim to the program that started it. */
+static void detach(void) {
     daemonize();
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     /* Not dumpable, and so neither are its children until they exec: a process in the
@@ -246,8 +288,6 @@ int main(int argc, char **argv) {
      * (CVE-2016-9962). execve makes the task's own program dumpable again. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (chdir("/") < 0) fail_start(1, "chdir / failed");
-    /* stdin and stdout go; stderr stays only when it is a regular file (a log chosen by the
-     * starter): a pipe or terminal would tie the shim to the program that started it. */
     struct stat st;
     int keep_err = fstat(2, &st) == 0 && S_ISREG(st.st_mode);
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -265,14 +305,118 @@ int main(int argc, char **argv) {
     sigprocmask(SIG_BLOCK, &set, NULL);
     S.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (S.sig_fd < 0) fail_start(1, "signalfd failed");
+}
+
+static void open_output_log(void) {
     S.log_fd = openat(S.bundle, "output.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
     if (S.log_fd < 0) fail_start(1, "create output.log failed");
+}
 
-    create_init();
+static void __attribute__((noreturn)) ready_and_serve(void) {
     write_pid_files();
     open_socket();
     char line[64];
     snprintf(line, sizeof line, "ok %d\n", S.init);
     report(line);
     serve();
+}
+
+/* The waiting init of an early shim: its shim.conf arrives on `go` (EOF: abandoned). Its
+ * mount namespace is made only now, from the starter's (fd 5): the rootfs was mounted there
+ * after this process was created, and a namespace copied earlier would not have it. */
+static void __attribute__((noreturn)) early_child(int go, int ns_flags, int child[3], int cons[2], int errp[2]) {
+    close(errp[0]);
+    if (cons[0] >= 0) close(cons[0]);
+    close(3);
+    close(4);
+    size_t len = 0;
+    char *buf = read_whole_fd(go, &len);
+    close(go);
+    if (!buf || len == 0) _exit(0);
+    struct spawn sp = {
+        .proc = &S.conf, .task = &S.conf, .is_init = 1, .stdio = {child[0], child[1], child[2]},
+        .console = cons[1], .err_fd = errp[1],
+    };
+    if ((ns_flags & CLONE_NEWNS) && (setns(5, CLONE_NEWNS) < 0 || unshare(CLONE_NEWNS) < 0))
+        child_fail(&sp, 1, "mount namespace: %s", strerror(errno));
+    close(5);
+    char err[1100];
+    if (conf_parse(buf, len, &S.conf, err, sizeof err) < 0) child_fail(&sp, 1, "%s", err);
+    static struct sock_fprog filter;
+    if (seccomp_build(&S.conf, S.conf.seccomp_cache, &filter, err, sizeof err) < 0) child_fail(&sp, 1, "%s", err);
+    sp.filter = filter.len ? &filter : NULL;
+    child_init(&sp);
+}
+
+static void __attribute__((noreturn)) run_early(const char *bundle, const char *namespaces, int terminal) {
+    int ns_flags = clone_flags_of_list(namespaces);
+    if (ns_flags < 0) fail_start(2, "--early: unknown namespace in the list");
+    detach();
+    S.conf.terminal = terminal;
+    int child[3] = {-1, -1, -1}, cons[2] = {-1, -1}, errp[2], go[2];
+    alloc_init_fds(child, cons, errp);
+    if (pipe2(go, O_CLOEXEC) < 0) fail_start(1, "pipe failed");
+    pid_t pid = clone_init(ns_flags & ~CLONE_NEWNS);
+    if (pid == 0) {
+        close(go[1]);
+        early_child(go[0], ns_flags, child, cons, errp);
+    }
+    close(go[0]);
+    close(5);
+
+    char go_byte;
+    ssize_t r;
+    while ((r = read(4, &go_byte, 1)) < 0 && errno == EINTR) {}
+    close(4);
+    if (r != 1) { /* abandoned: the init reads EOF and exits too */
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        _exit(0);
+    }
+    size_t raw_len = 0;
+    char *raw = load_bundle(bundle, &raw_len);
+    int log = openat(S.bundle, "shim.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (log >= 0) {
+        dup2(log, 2);
+        close(log);
+    }
+    int want = parse_clone_flags(&S.conf);
+    if (want != ns_flags || S.conf.terminal != terminal) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        fail_start(1, "shim.conf asks for other namespaces or terminal than the shim prepared");
+    }
+    open_output_log();
+    if (write_all(go[1], raw, raw_len) < 0) fail_start(1, "hand shim.conf to the init failed");
+    close(go[1]);
+    free(raw);
+    collect_init(pid, child, cons, errp);
+    ready_and_serve();
+}
+
+int main(int argc, char **argv) {
+    if (fcntl(3, F_GETFD) >= 0) ready_fd = 3;
+    int early = argc == 5 && !strcmp(argv[1], "--early");
+    const char *bundle = early ? argv[2] : argc == 2 ? argv[1] : "";
+    if (bundle[0] != '/') {
+        fprintf(stderr, "usage: berth-shim [--early] <absolute bundle dir> [<namespaces> <terminal>]\n");
+        fail_start(2, "usage: berth-shim [--early] <absolute bundle dir> [<namespaces> <terminal>]");
+    }
+    if (early && (ready_fd != 3 || fcntl(4, F_GETFD) < 0 || fcntl(5, F_GETFD) < 0))
+        fail_start(2, "--early needs fds 3 (readiness), 4 (the go-ahead) and 5 (a mount namespace)");
+    reexec_readonly(argv);
+    /* Nothing inherited survives but the readiness fd (and an early shim's 4 and 5). */
+    syscall(SYS_close_range, early ? 6U : ready_fd == 3 ? 4U : 3U, ~0U, 0);
+    if (ready_fd == 3) fcntl(3, F_SETFD, FD_CLOEXEC);
+    if (early) {
+        fcntl(4, F_SETFD, FD_CLOEXEC);
+        fcntl(5, F_SETFD, FD_CLOEXEC);
+        run_early(bundle, argv[3], argv[4][0] == '1');
+    }
+    size_t raw_len = 0;
+    free(load_bundle(bundle, &raw_len));
+    detach();
+    open_output_log();
+    create_init();
+    ready_and_serve();
 }

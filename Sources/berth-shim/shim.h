@@ -134,6 +134,7 @@ int write_file_at(int dirfd, const char *name, const char *data, size_t len);
 int write_file_atomic(int dirfd, const char *name, const char *data, size_t len);
 int set_nonblock(int fd);
 char *read_whole_file_at(int dirfd, const char *name, size_t *len);
+char *read_whole_fd(int fd, size_t *len);
 void rfc3339(const struct timespec *ts, char *out, size_t outlen);
 
 /* Exit codes Docker uses for exec failures. */

@@ -75,6 +75,15 @@ int set_nonblock(int fd) {
 char *read_whole_file_at(int dirfd, const char *name, size_t *len) {
     int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return NULL;
+    char *buf = read_whole_fd(fd, len);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return buf;
+}
+
+/* Everything up to EOF, NUL-terminated (the NUL not counted in *len); NULL on error. */
+char *read_whole_fd(int fd, size_t *len) {
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
     while (buf) {
@@ -103,9 +112,6 @@ char *read_whole_file_at(int dirfd, const char *name, size_t *len) {
         }
         n += (size_t)r;
     }
-    int saved = errno;
-    close(fd);
-    errno = saved;
     return buf;
 }
 

@@ -50,13 +50,17 @@ struct RunRequest: Equatable {
     /// run, and 125 when berth itself fails (an unknown image, an invalid option value).
     func execute() async {
         do throws(BerthError) {
-            let core = try global.core()
-            let ns = global.ns
             let keys = try AttachSession.parseDetachKeys(detachKeys)
             if rm && detach { throw BerthError.invalidArgument("--rm and --detach cannot be combined") }
             let (rootfs, options, labels) = try flags.resolve(positionals: args, terminal: tty)
+            let ns = global.ns
             let id = flags.name ?? BerthCore.newContainerID()
-            try core.run(namespace: ns, id: id, rootfs: rootfs, options: options, labels: labels)
+            // The shim detaches and makes the container's namespaces while the database is
+            // opened and the container created.
+            let shim = Runtime.prepareShim(paths: global.paths, namespace: ns, id: id, options: options)
+            let core: BerthCore
+            do { core = try global.core() } catch { shim?.cancel(); throw error }
+            try core.run(namespace: ns, id: id, rootfs: rootfs, options: options, labels: labels, shim: shim)
             if detach { print(id); return }
             let attachment = try core.runtime.attach(namespace: ns, id: id)
             let runtime = core.runtime
