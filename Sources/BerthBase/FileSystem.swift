@@ -89,6 +89,21 @@ public enum FileSystem {
         if fd >= 0 { fsync(fd); close(fd) }
     }
 
+    /// The names in a directory (without `.` and `..`), unsorted; nil when it cannot be read.
+    /// readdir directly: FileManager's listing costs a short-lived process runtime type lookups.
+    public static func directoryEntries(_ path: String) -> [String]? {
+        guard let d = opendir(path) else { return nil }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafePointer(to: e.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     /// rm -rf that does not follow symlinks and does not cross into mounts below `path`
     /// (a mount left there is an error, never something to delete through).
     public static func removeTree(_ path: String) throws(BerthError) {
@@ -98,15 +113,7 @@ public enum FileSystem {
             throw .system("lstat", path)
         }
         if (st.st_mode & S_IFMT) == S_IFDIR {
-            guard let d = opendir(path) else { throw .system("opendir", path) }
-            var names: [String] = []
-            while let e = readdir(d) {
-                let name = withUnsafePointer(to: e.pointee.d_name) {
-                    $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-                }
-                if name != "." && name != ".." { names.append(name) }
-            }
-            closedir(d)
+            guard let names = directoryEntries(path) else { throw .system("opendir", path) }
             for n in names {
                 let child = path + "/" + n
                 var cst = stat()

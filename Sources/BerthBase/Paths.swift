@@ -45,15 +45,23 @@ public struct BerthPaths: Sendable, Equatable {
         }
         var existing = parts.count
         while existing > 0 {
-            if let resolved = realpath("/" + parts[..<existing].joined(separator: "/"), nil) {
+            if let resolved = realpath(slashed(parts[..<existing]), nil) {
                 let head = String(cString: resolved)
                 free(resolved)
                 let rest = parts[existing...]
-                return rest.isEmpty ? head : (head == "/" ? "" : head) + "/" + rest.joined(separator: "/")
+                return rest.isEmpty ? head : (head == "/" ? "" : head) + slashed(rest)
             }
             existing -= 1
         }
-        return "/" + parts.joined(separator: "/")
+        return slashed(parts[...])
+    }
+
+    /// "/a/b/c" from ["a", "b", "c"] ("/" from none), without `joined`'s generic path.
+    private static func slashed(_ parts: ArraySlice<String>) -> String {
+        if parts.isEmpty { return "/" }
+        var out = ""
+        for p in parts { out += "/" + p }
+        return out
     }
 }
 

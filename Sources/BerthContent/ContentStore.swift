@@ -34,7 +34,7 @@ public final class ContentStore: Sendable {
     }
 
     public func exists(namespace: String, _ digest: Digest) -> Bool {
-        ((try? metadata.read { db in try ContentRecords.get(db, namespace: namespace, digest: digest) }) ?? nil) != nil
+        ((try? metadata.read { db in try ContentRecords.size(db, namespace: namespace, digest: digest) }) ?? nil) != nil
     }
 
     public func list(namespace: String) throws(BerthError) -> [ContentRecord] {
@@ -59,10 +59,11 @@ public final class ContentStore: Sendable {
 
     /// Reads a whole (small) blob, such as a manifest, index or config.
     public func readBlob(namespace: String, _ digest: Digest, limit: Int64 = 16 << 20) throws(BerthError) -> [UInt8] {
-        let r = try info(namespace: namespace, digest)
-        guard r.size <= limit else { throw .failedPrecondition("blob \(digest) is \(r.size) bytes, more than \(limit) allowed here") }
+        let size = try metadata.read { db in try ContentRecords.size(db, namespace: namespace, digest: digest) }
+        guard let size else { throw .notFound("content \(digest) not found in namespace \(namespace.debugDescription)") }
+        guard size <= limit else { throw .failedPrecondition("blob \(digest) is \(size) bytes, more than \(limit) allowed here") }
         let bytes = try FileSystem.readFile(blobPath(digest))
-        guard Int64(bytes.count) == r.size else { throw .internal("blob \(digest) on disk is \(bytes.count) bytes, want \(r.size)") }
+        guard Int64(bytes.count) == size else { throw .internal("blob \(digest) on disk is \(bytes.count) bytes, want \(size)") }
         return bytes
     }
 

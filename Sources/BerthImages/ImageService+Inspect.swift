@@ -42,14 +42,14 @@ extension ImageService {
         sizes[d.digest] = d.size
         let bytes = try content.readBlob(namespace: namespace, d.digest)
         if MediaType.isIndex(d.mediaType) {
-            let index: Index = try decodeJSON(bytes, what: "index \(d.digest)")
+            let index = try decodeIndex(bytes, what: "index \(d.digest)")
             for m in index.manifests { try collect(namespace: namespace, m, into: &out, sizes: &sizes) }
             return
         }
         guard MediaType.isManifest(d.mediaType) else { return }
-        let m: Manifest = try decodeJSON(bytes, what: "manifest \(d.digest)")
+        let m = try decodeManifest(bytes, what: "manifest \(d.digest)")
         guard content.exists(namespace: namespace, m.config.digest) else { return }
-        let config: ImageConfig = try decodeJSON(try content.readBlob(namespace: namespace, m.config.digest), what: "config \(m.config.digest)")
+        let config = try decodeImageConfig(try content.readBlob(namespace: namespace, m.config.digest), what: "config \(m.config.digest)")
         var size = d.size + m.config.size
         sizes[m.config.digest] = m.config.size
         for l in m.layers { size += l.size; sizes[l.digest] = l.size }

@@ -176,6 +176,24 @@ extension ImageService {
     }
 }
 
+/// Manifests, indexes and configs are decoded by hand when they are plain (the usual case,
+/// and much cheaper for a short-lived process); anything else goes through JSONDecoder,
+/// whose errors name what is wrong.
+func decodeManifest(_ bytes: [UInt8], what: String) throws(BerthError) -> Manifest {
+    if let v = JSONValue.parse(bytes), let m = Manifest(fast: v) { return m }
+    return try decodeJSON(bytes, what: what)
+}
+
+func decodeIndex(_ bytes: [UInt8], what: String) throws(BerthError) -> Index {
+    if let v = JSONValue.parse(bytes), let i = Index(fast: v) { return i }
+    return try decodeJSON(bytes, what: what)
+}
+
+func decodeImageConfig(_ bytes: [UInt8], what: String) throws(BerthError) -> ImageConfig {
+    if let v = JSONValue.parse(bytes), let c = ImageConfig(fast: v) { return c }
+    return try decodeJSON(bytes, what: what)
+}
+
 func decodeJSON<T: Decodable>(_ bytes: [UInt8], what: String) throws(BerthError) -> T {
     do {
         return try JSONDecoder().decode(T.self, from: Data(bytes))

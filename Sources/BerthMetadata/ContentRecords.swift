@@ -37,6 +37,12 @@ public enum ContentRecords {
                          arguments: [namespace, digest.description]).map(record)
     }
 
+    /// The blob's size when the namespace holds it (its labels left undecoded).
+    public static func size(_ db: Database, namespace: String, digest: Digest) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT size FROM content WHERE namespace = ? AND digest = ?",
+                           arguments: [namespace, digest.description])
+    }
+
     public static func list(_ db: Database, namespace: String) throws -> [ContentRecord] {
         try Row.fetchAll(db, sql: "SELECT * FROM content WHERE namespace = ? ORDER BY digest", arguments: [namespace]).map(record)
     }

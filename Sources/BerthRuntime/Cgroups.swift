@@ -39,7 +39,7 @@ public struct CgroupHierarchy: Sendable, Equatable {
     /// each directory named after controllers is a v1 mount.
     public static func detect(root: String = "/sys/fs/cgroup") throws(BerthError) -> CgroupHierarchy {
         if FileSystem.exists(root + "/cgroup.controllers") { return CgroupHierarchy(mode: .v2(root: root)) }
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else {
+        guard let names = FileSystem.directoryEntries(root) else {
             throw .unavailable("no cgroup file system at \(root)")
         }
         var controllers: [String: String] = [:]

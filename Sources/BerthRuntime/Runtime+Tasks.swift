@@ -159,7 +159,7 @@ extension Runtime {
     public func tasks(namespace: String) throws(BerthError) -> [TaskInfo] {
         reconcile(namespace: namespace)
         let dir = paths.tasksDir + "/" + namespace
-        let ids = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+        let ids = (FileSystem.directoryEntries(dir) ?? []).filter { !$0.hasPrefix(".") }.sorted()
         var out: [TaskInfo] = []
         for id in ids {
             if let t = try? task(namespace: namespace, id: id) { out.append(t) }
@@ -322,9 +322,9 @@ extension Runtime {
     /// recorded a status), their cgroup and rootfs mount are removed; the bundle stays so the
     /// status can be read until the task is deleted. Tasks being set up are left alone.
     public func reconcile(namespace: String? = nil) {
-        let namespaces = namespace.map { [$0] } ?? ((try? FileManager.default.contentsOfDirectory(atPath: paths.tasksDir)) ?? [])
+        let namespaces = namespace.map { [$0] } ?? (FileSystem.directoryEntries(paths.tasksDir) ?? [])
         for ns in namespaces {
-            let ids = (try? FileManager.default.contentsOfDirectory(atPath: paths.tasksDir + "/" + ns)) ?? []
+            let ids = FileSystem.directoryEntries(paths.tasksDir + "/" + ns) ?? []
             for id in ids where !id.hasPrefix(".") {
                 let dir = bundle(ns, id)
                 if FileSystem.exists(dir + "/cleaned") || shimAlive(dir) { continue }

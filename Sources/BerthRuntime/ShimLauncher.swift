@@ -159,7 +159,9 @@ public final class PreparedShim: @unchecked Sendable {
             throw .system("open", "/proc/self/ns/mnt")
         }
         do {
-            (child, readEnd) = try ShimLauncher.spawn(["--early", bundle, namespaces.joined(separator: ","), terminal ? "1" : "0"],
+            var list = ""
+            for n in namespaces { list += (list.isEmpty ? "" : ",") + n }
+            (child, readEnd) = try ShimLauncher.spawn(["--early", bundle, list, terminal ? "1" : "0"],
                                                       stderr: "/dev/null", extraFDs: [shimEnd, nsFD])
         } catch {
             close(sv[0])

@@ -223,7 +223,7 @@ final class LocalSnapshotter: Snapshotter {
     // MARK: - Recovery
 
     func removeOrphanDirectories() throws(BerthError) {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: root) else { return }
+        guard let entries = FileSystem.directoryEntries(root) else { return }
         let leftovers = entries.filter { $0.hasPrefix("rm-") }
         let onDisk = Set(entries.compactMap { Int64($0) })
         let snapshotter = name
