@@ -125,6 +125,7 @@ extension Runtime {
         guard n > 0 else { return false }
         let exe = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return exe.hasPrefix("/memfd:berth-shim") || exe.hasSuffix("/berth-shim") || exe.hasSuffix("/berth-shim (deleted)")
+            || exe == (try? ShimLauncher.shimPath())  // $BERTH_SHIM, whatever its name
     }
 
     func shimAlive(_ dir: String) -> Bool {

@@ -166,9 +166,16 @@ static pid_t clone_init(int ns_flags) {
     return pid;
 }
 
-/* The shim's side once the init runs: its terminal, then its start-up error, if any. */
+static void write_pid_files(void);
+static void open_socket(void);
+
+/* The shim's side once the init runs. The pid files and the socket are made while the init
+ * sets itself up (no client knows the socket before readiness is reported; after a failed
+ * start the starter removes the bundle with them). */
 static void collect_init(pid_t pid, int child[3], int cons[2], int errp[2]) {
     S.init = pid;
+    write_pid_files();
+    open_socket();
     close(errp[1]);
     for (int i = 0; i < 3; i++)
         if (child[i] >= 0) close(child[i]);
@@ -182,6 +189,10 @@ static void collect_init(pid_t pid, int child[3], int cons[2], int errp[2]) {
     int code = 1;
     if (read_child_error(errp[0], msg, sizeof msg, &code) < 0) {
         waitpid(pid, NULL, 0);
+        /* A failed start leaves no sign of a shim in the bundle. */
+        unlinkat(S.bundle, "shim.sock", 0);
+        unlinkat(S.bundle, "init.pid", 0);
+        unlinkat(S.bundle, "shim.pid", 0);
         fail_start(code, msg);
     }
     close(errp[0]);
@@ -313,8 +324,6 @@ static void open_output_log(void) {
 }
 
 static void __attribute__((noreturn)) ready_and_serve(void) {
-    write_pid_files();
-    open_socket();
     char line[64];
     snprintf(line, sizeof line, "ok %d\n", S.init);
     report(line);
