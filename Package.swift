@@ -34,7 +34,7 @@ let package = Package(
         ]),
         .target(name: "BerthOCI", dependencies: ["BerthBase"]),
         .target(name: "BerthMetadata", dependencies: [
-            "BerthBase",
+            "BerthBase", "CBerthSys",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "BerthEvents", dependencies: ["BerthBase", "CBerthSys"]),

@@ -1,4 +1,5 @@
 import BerthBase
+import CBerthSys
 import Foundation
 import GRDB
 
@@ -26,6 +27,14 @@ public final class MetadataStore: Sendable {
             // process starting at once.
             if FileSystem.exists(path), let current = try? DatabaseQueue(path: path, configuration: config),
                (try? current.inDatabase(Schema.migrator.hasCompletedMigrations)) == true {
+                // GRDB's statement authorizer reports every column a statement reads (for value
+                // observation, transaction observers and its schema cache), a Swift callback per
+                // column that cost a run more than half a millisecond. berth observes nothing and
+                // runs no schema change on a current database: the connection goes without it.
+                // Set before any statement is cached, so none is invalidated by the change.
+                current.inDatabase { db in
+                    if let handle = db.sqliteConnection { _ = berth_sqlite_clear_authorizer(UnsafeMutableRawPointer(handle)) }
+                }
                 pool = current
                 return
             }

@@ -6,3 +6,4 @@
 #include "berth_runtime.h"
 #include "berth_tty.h"
 #include "berth_writeback.h"
+#include "berth_sqlite.h"
