@@ -59,8 +59,16 @@ public final class ContentStore: Sendable {
 
     /// Reads a whole (small) blob, such as a manifest, index or config.
     public func readBlob(namespace: String, _ digest: Digest, limit: Int64 = 16 << 20) throws(BerthError) -> [UInt8] {
+        guard let bytes = try readBlobIfPresent(namespace: namespace, digest, limit: limit) else {
+            throw .notFound("content \(digest) not found in namespace \(namespace.debugDescription)")
+        }
+        return bytes
+    }
+
+    /// `readBlob`, or nil when the namespace holds no such blob (one lookup for both).
+    public func readBlobIfPresent(namespace: String, _ digest: Digest, limit: Int64 = 16 << 20) throws(BerthError) -> [UInt8]? {
         let size = try metadata.read { db in try ContentRecords.size(db, namespace: namespace, digest: digest) }
-        guard let size else { throw .notFound("content \(digest) not found in namespace \(namespace.debugDescription)") }
+        guard let size else { return nil }
         guard size <= limit else { throw .failedPrecondition("blob \(digest) is \(size) bytes, more than \(limit) allowed here") }
         let bytes = try FileSystem.readFile(blobPath(digest))
         guard Int64(bytes.count) == size else { throw .internal("blob \(digest) on disk is \(bytes.count) bytes, want \(size)") }

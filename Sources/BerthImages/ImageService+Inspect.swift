@@ -38,9 +38,9 @@ extension ImageService {
     /// The manifests below `d` whose content is present (an import of one platform of an
     /// index holds only that platform's blobs).
     func collect(namespace: String, _ d: Descriptor, into out: inout [ManifestDetails], sizes: inout [Digest: Int64]) throws(BerthError) {
-        guard content.exists(namespace: namespace, d.digest) else { return }
+        // A blob the namespace does not hold is skipped.
+        guard let bytes = try content.readBlobIfPresent(namespace: namespace, d.digest) else { return }
         sizes[d.digest] = d.size
-        let bytes = try content.readBlob(namespace: namespace, d.digest)
         if MediaType.isIndex(d.mediaType) {
             let index = try decodeIndex(bytes, what: "index \(d.digest)")
             for m in index.manifests { try collect(namespace: namespace, m, into: &out, sizes: &sizes) }
@@ -48,8 +48,8 @@ extension ImageService {
         }
         guard MediaType.isManifest(d.mediaType) else { return }
         let m = try decodeManifest(bytes, what: "manifest \(d.digest)")
-        guard content.exists(namespace: namespace, m.config.digest) else { return }
-        let config = try decodeImageConfig(try content.readBlob(namespace: namespace, m.config.digest), what: "config \(m.config.digest)")
+        guard let configBytes = try content.readBlobIfPresent(namespace: namespace, m.config.digest) else { return }
+        let config = try decodeImageConfig(configBytes, what: "config \(m.config.digest)")
         var size = d.size + m.config.size
         sizes[m.config.digest] = m.config.size
         for l in m.layers { size += l.size; sizes[l.digest] = l.size }
