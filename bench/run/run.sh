@@ -38,17 +38,26 @@ mkdir -p "$WORK/floor"
 "$BERTH" run --rm "$IMAGE" /bin/true
 ctr_ run --rm --seccomp "$IMAGE" warm /bin/true
 
-echo "== one run: berth vs ctr vs unshare ($RUNS runs each)"
-hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$WORK/one.json" \
-  -n berth "$BERTH run --rm $IMAGE /bin/true" \
-  -n ctr "ctr --address $CTRD_SOCK --namespace bench run --rm --seccomp $IMAGE bench /bin/true" \
-  -n unshare "unshare -pfmuin --mount-proc $WORK/floor/bin/true"
-mean() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .mean' "$2"; }
-b=$(mean berth "$WORK/one.json"); c=$(mean ctr "$WORK/one.json"); u=$(mean unshare "$WORK/one.json")
-printf 'berth %.1f ms, ctr %.1f ms, unshare %.1f ms: berth is %.1fx faster than ctr and %.1fx the floor\n' \
-  "$(echo "$b*1000" | bc -l)" "$(echo "$c*1000" | bc -l)" "$(echo "$u*1000" | bc -l)" \
-  "$(echo "$c/$b" | bc -l)" "$(echo "$b/$u" | bc -l)"
+# This machine's speed drifts by tens of percent over minutes, so the three commands take
+# turns: ROUNDS hyperfine runs of RUNS/ROUNDS each, and the means are over every run.
+ROUNDS=${ROUNDS:-5}
+per=$(( (RUNS + ROUNDS - 1) / ROUNDS ))
+echo "== one run: berth vs ctr vs unshare ($((per * ROUNDS)) runs each, in $ROUNDS interleaved rounds)"
+for r in $(seq "$ROUNDS"); do
+  hyperfine -N --warmup 2 --runs "$per" --export-json "$WORK/one-$r.json" \
+    -n berth "$BERTH run --rm $IMAGE /bin/true" \
+    -n ctr "ctr --address $CTRD_SOCK --namespace bench run --rm --seccomp $IMAGE bench /bin/true" \
+    -n unshare "unshare -pfmuin --mount-proc $WORK/floor/bin/true" >/dev/null
+done
+stats() { jq -s -r --arg n "$1" '[.[].results[] | select(.command == $n) | .times[]] | sort
+  | "\((add / length * 1000)) \((.[length / 2 | floor]) * 1000) \(length)"' "$WORK"/one-*.json; }
+read -r b bmed bn < <(stats berth); read -r c cmed cn < <(stats ctr); read -r u umed un < <(stats unshare)
+printf 'mean:   berth %.1f ms, ctr %.1f ms, unshare %.1f ms: berth is %.1fx faster than ctr and %.1fx the floor\n' \
+  "$b" "$c" "$u" "$(echo "$c/$b" | bc -l)" "$(echo "$b/$u" | bc -l)"
+printf 'median: berth %.1f ms, ctr %.1f ms, unshare %.1f ms: berth is %.1fx faster than ctr and %.1fx the floor\n' \
+  "$bmed" "$cmed" "$umed" "$(echo "$cmed/$bmed" | bc -l)" "$(echo "$bmed/$umed" | bc -l)"
 
+mean() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .mean' "$2"; }
 echo "== $CYCLES run/remove cycles, sequential and 20-way concurrent"
 cat > "$WORK/cycles.sh" <<SH
 #!/usr/bin/env bash
