@@ -192,13 +192,15 @@ extension Runtime {
     // MARK: control
 
     /// Attaches to the task's stdio; works after the task ended too (replays its output log).
-    public func attach(namespace: String, id: String) throws(BerthError) -> TaskAttachment {
+    /// With `foreground`, no reader thread is started: the caller follows the task with
+    /// `TaskAttachment.follow` on its own thread.
+    public func attach(namespace: String, id: String, foreground: Bool = false) throws(BerthError) -> TaskAttachment {
         let dir = bundle(namespace, id)
         guard FileSystem.isDirectory(dir) else { throw .notFound("task \(id.debugDescription) not found") }
         // Whoever sees the exit first publishes it.
         let onExit: @Sendable (Int32) -> Void = { [self] status in observeExit(namespace: namespace, id: id, status: status) }
-        if shimAlive(dir), let a = try? TaskAttachment(bundle: dir, replayFromDisk: false, onExit: onExit) { return a }
-        return try TaskAttachment(bundle: dir, replayFromDisk: true, onExit: onExit)
+        if shimAlive(dir), let a = try? TaskAttachment(bundle: dir, replayFromDisk: false, onExit: onExit, reader: !foreground) { return a }
+        return try TaskAttachment(bundle: dir, replayFromDisk: true, onExit: onExit, reader: !foreground)
     }
 
     /// Sends a signal to the init, or with `all` to every process of the container.

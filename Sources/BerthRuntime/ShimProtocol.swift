@@ -92,6 +92,11 @@ final class ShimSocket: @unchecked Sendable {
     }
 
     /// Reads one frame; nil at end of stream. `timeout` in milliseconds, -1 for none.
+    /// Whether a whole frame is already buffered (polling the fd would not show it).
+    var hasBufferedFrame: Bool {
+        readBuffer.count >= 5 && readBuffer.count >= 5 + Int(ShimFrame.readLE32(readBuffer[1..<5]))
+    }
+
     func receive(timeout: Int32 = -1) throws(BerthError) -> (type: UInt8, payload: [UInt8])? {
         while true {
             if readBuffer.count >= 5 {

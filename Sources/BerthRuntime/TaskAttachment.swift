@@ -1,4 +1,5 @@
 import BerthBase
+import CBerthSys
 import Dispatch
 import Foundation
 #if canImport(Glibc)
@@ -26,25 +27,87 @@ public final class TaskAttachment: Sendable {
         var waiters: [CheckedContinuation<Int32?, Never>] = []
     }
 
+    /// For `follow`: the stream's end, and the log of a task that finished before the attach.
+    private let continuation: AsyncStream<[UInt8]>.Continuation
+    private let replayed: [UInt8]?
+
     /// Attaches to the init of the task in `bundle`. When the shim is already gone (a task that
     /// ran to completion before anyone attached), the output log and exit file are replayed.
-    init(bundle: String, replayFromDisk: Bool, onExit: (@Sendable (Int32) -> Void)? = nil) throws(BerthError) {
+    /// Without `reader`, nothing is read until `follow` does it on the caller's thread.
+    init(bundle: String, replayFromDisk: Bool, onExit: (@Sendable (Int32) -> Void)? = nil, reader: Bool = true) throws(BerthError) {
         self.bundle = bundle
         self.onExit = onExit
         execID = nil
         let (stream, cont) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .unbounded)
         output = stream
+        continuation = cont
         if replayFromDisk {
             socket = nil
-            if let log = try? FileSystem.readFile(bundle + "/output.log"), !log.isEmpty { cont.yield(log) }
-            finish(status: TaskFiles.exitStatus(bundle: bundle) ?? 255, cont)
+            let log = (try? FileSystem.readFile(bundle + "/output.log")) ?? []
+            replayed = log
+            if reader {
+                if !log.isEmpty { cont.yield(log) }
+                finish(status: TaskFiles.exitStatus(bundle: bundle) ?? 255, cont)
+            }
             return
         }
+        replayed = nil
         let s = try ShimSocket(bundle: bundle)
         socket = s
         try s.send(ShimFrame.attach)
         try s.send(ShimFrame.wait)
-        startReader(s, cont, prefix: nil)
+        if reader { startReader(s, cont, prefix: nil) }
+    }
+
+    /// Follows the task on the calling thread (an attachment made without a reader): its output
+    /// goes to `emit`, a signal read from `signals` (a signalfd) to `onSignal`. Returns the exit
+    /// status, 255 when the shim vanished without recording one. `berth run` without a terminal
+    /// follows its task this way: no reader thread and no hand-over between threads.
+    public func follow(emit: ([UInt8]) -> Void, signals: Int32, onSignal: (Int32) -> Void) -> Int32 {
+        guard let s = socket else {
+            if let replayed, !replayed.isEmpty { emit(replayed) }
+            let status = TaskFiles.exitStatus(bundle: bundle) ?? 255
+            finish(status: status, continuation)
+            return status
+        }
+        var received = 0
+        while true {
+            if !s.hasBufferedFrame {
+                var fds = [pollfd(fd: s.fd, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
+                let r = poll(&fds, signals >= 0 ? 2 : 1, -1)
+                if r < 0 && errno == EINTR { continue }
+                if signals >= 0, fds[1].revents & Int16(POLLIN) != 0 {
+                    while case let sig = berth_signalfd_next(signals), sig > 0 { onSignal(sig) }
+                    if fds[0].revents == 0 { continue }
+                }
+            }
+            let frame: (type: UInt8, payload: [UInt8])?
+            do { frame = try s.receive() } catch { frame = nil }
+            guard let f = frame else {
+                // As the reader thread does: a recorded exit means the log is complete.
+                let status = TaskFiles.exitStatus(bundle: bundle)
+                if let status, let log = try? FileSystem.readFile(bundle + "/output.log"), log.count > received {
+                    emit(Array(log[received...]))
+                }
+                finish(status: status ?? 255, continuation)
+                return status ?? 255
+            }
+            switch f.type {
+            case ShimFrame.output:
+                received += f.payload.count
+                emit(f.payload)
+            case ShimFrame.exited where f.payload.count >= 4:
+                if let log = try? FileSystem.readFile(bundle + "/output.log"), log.count > received {
+                    emit(Array(log[received...]))
+                }
+                let status = Int32(bitPattern: ShimFrame.readLE32(f.payload[0..<4]))
+                finish(status: status, continuation)
+                return status
+            default:
+                continue
+            }
+        }
     }
 
     /// Attaches to an exec'd process over the connection that started it.
@@ -53,8 +116,10 @@ public final class TaskAttachment: Sendable {
         self.execID = execID
         onExit = nil
         socket = s
+        replayed = nil
         let (stream, cont) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .unbounded)
         output = stream
+        continuation = cont
         startReader(s, cont, prefix: Self.prefix(execID))
     }
 

@@ -4,13 +4,24 @@ import Foundation
 
 @main
 struct BerthMain {
-    static func main() async {
+    /// Synchronous: `berth run` without a terminal (what scripts do, over and over) runs on the
+    /// main thread alone; everything else goes to an async task, as an async main would.
+    static func main() {
+        let args = hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst()))
+        let request = args.first == "run" ? FastRunParser.parse(args.dropFirst()) : nil
+        if let request, request.runsInForeground {
+            request.executeInForeground()
+            exit(0)
+        }
+        Task {
+            if let request { await request.execute() } else { await run(args) }
+            exit(0)
+        }
+        dispatchMain()
+    }
+
+    static func run(_ args: [String]) async {
         do {
-            let args = hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst()))
-            if args.first == "run", let request = FastRunParser.parse(args.dropFirst()) {
-                await request.execute()
-                return
-            }
             var command = try parse(args)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()

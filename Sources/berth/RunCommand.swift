@@ -1,5 +1,6 @@
 import ArgumentParser
 import BerthCore
+import CBerthSys
 import Foundation
 
 struct RunCommand: AsyncParsableCommand {
@@ -50,18 +51,7 @@ struct RunRequest: Equatable {
     /// run, and 125 when berth itself fails (an unknown image, an invalid option value).
     func execute() async {
         do throws(BerthError) {
-            let keys = try AttachSession.parseDetachKeys(detachKeys)
-            if rm && detach { throw BerthError.invalidArgument("--rm and --detach cannot be combined") }
-            let (rootfs, options, labels) = try flags.resolve(positionals: args, terminal: tty)
-            let ns = global.ns
-            let id = flags.name ?? BerthCore.newContainerID()
-            // The shim detaches and makes the container's namespaces while the database is
-            // opened and the container created.
-            let shim = Runtime.prepareShim(paths: global.paths, namespace: ns, id: id, options: options)
-            let core: BerthCore
-            do { core = try global.core() } catch { shim?.cancel(); throw error }
-            try core.run(namespace: ns, id: id, rootfs: rootfs, options: options, labels: labels, shim: shim)
-            if detach { print(id); return }
+            guard let (core, ns, id, keys) = try start() else { return }
             let attachment = try core.runtime.attach(namespace: ns, id: id)
             let runtime = core.runtime
             let session = AttachSession(attachment: attachment, terminal: tty, interactive: interactive, detachKeys: keys,
@@ -73,6 +63,48 @@ struct RunRequest: Equatable {
         } catch {
             TaskCLI.failStart(error, otherwise: TaskCLI.runFailed)
         }
+    }
+
+    /// Without a terminal and stdin (how scripts run containers) nothing needs another thread.
+    var runsInForeground: Bool { !tty && !interactive }
+
+    /// `execute` for `runsInForeground`, all on the calling thread: the task's output is copied
+    /// and SIGINT/SIGTERM forwarded to it (Docker's sig-proxy) from one poll loop, with no
+    /// reader thread or hand-over between threads. The signals are blocked from the start; one
+    /// that comes during set-up reaches the task once it runs.
+    func executeInForeground() {
+        let signals = [SIGINT, SIGTERM]
+        let signalFD = berth_signalfd_for(signals, Int32(signals.count))
+        do throws(BerthError) {
+            guard let (core, ns, id, _) = try start() else { return }
+            let attachment = try core.runtime.attach(namespace: ns, id: id, foreground: true)
+            try? attachment.closeStdin()
+            let runtime = core.runtime
+            let status = attachment.follow(emit: { bytes in bytes.withUnsafeBytes { try? FileSystem.writeAll(1, $0, path: "stdout") } },
+                                           signals: signalFD) { sig in try? runtime.kill(namespace: ns, id: id, signal: sig) }
+            attachment.close()
+            if rm { try core.removeContainer(namespace: ns, id: id, force: true) }
+            TaskCLI.exit(status)
+        } catch {
+            TaskCLI.failStart(error, otherwise: TaskCLI.runFailed)
+        }
+    }
+
+    /// Creates the container and starts its task; nil when detached (its id printed).
+    private func start() throws(BerthError) -> (BerthCore, String, String, [UInt8])? {
+        let keys = try AttachSession.parseDetachKeys(detachKeys)
+        if rm && detach { throw BerthError.invalidArgument("--rm and --detach cannot be combined") }
+        let (rootfs, options, labels) = try flags.resolve(positionals: args, terminal: tty)
+        let ns = global.ns
+        let id = flags.name ?? BerthCore.newContainerID()
+        // The shim detaches and makes the container's namespaces while the database is
+        // opened and the container created.
+        let shim = Runtime.prepareShim(paths: global.paths, namespace: ns, id: id, options: options)
+        let core: BerthCore
+        do { core = try global.core() } catch { shim?.cancel(); throw error }
+        try core.run(namespace: ns, id: id, rootfs: rootfs, options: options, labels: labels, shim: shim)
+        if detach { print(id); return nil }
+        return (core, ns, id, keys)
     }
 }
 

@@ -96,6 +96,28 @@ import Testing
         #expect(f.leftovers() == .init(mounts: [], cgroups: [], shims: [], bundles: []))
     }
 
+    /// Docker's sig-proxy: SIGTERM or SIGINT to `berth run` (no terminal) goes to the task,
+    /// and berth exits with the task's status once it has cleaned up.
+    @Test(.enabled(if: Privilege.canRunRootTests), arguments: [SIGTERM, SIGINT])
+    func signalsToRunReachTheTask(_ sig: Int32) throws {
+        let f = try RuntimeFixture("sig\(sig)"); defer { f.cleanup() }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: BuiltProducts.berth)
+        p.arguments = ["run", "--rm", "--name", "sig", "--rootfs", f.rootfs, "sh", "-c",
+                       "trap 'echo caught; exit 42' TERM INT; echo ready; while true; do sleep 0.05; done"]
+        p.environment = ProcessInfo.processInfo.environment.merging(f.env) { $1 }
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let bundle = f.tmp.paths.tasksDir + "/\(f.ns)/sig"
+        #expect(Command.waitUntil { ((try? FileSystem.readString(bundle + "/output.log")) ?? "").contains("ready") })
+        kill(p.processIdentifier, sig)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 42)
+        #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "ready\ncaught\n")
+        #expect(f.leftovers() == .init(mounts: [], cgroups: [], shims: [], bundles: []))
+    }
+
     @Test(.enabled(if: Privilege.canRunRootTests))
     func twentyConcurrentRuns() throws {
         let f = try RuntimeFixture("many"); defer { f.cleanup() }

@@ -7,3 +7,4 @@
 #include "berth_tty.h"
 #include "berth_writeback.h"
 #include "berth_sqlite.h"
+#include "berth_signal.h"
