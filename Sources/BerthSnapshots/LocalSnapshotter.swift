@@ -223,7 +223,8 @@ final class LocalSnapshotter: Snapshotter {
 
     // MARK: - Recovery
 
-    func removeOrphanDirectories() throws(BerthError) {
+    /// `owned`: the directories the records held when the caller looked.
+    func removeOrphanDirectories(owned: Set<Int64>) throws(BerthError) {
         guard let entries = FileSystem.directoryEntries(root) else { return }
         let leftovers = entries.filter { $0.hasPrefix("rm-") }
         let onDisk = Set(entries.compactMap { Int64($0) })
@@ -232,7 +233,7 @@ final class LocalSnapshotter: Snapshotter {
             Set(try Int64.fetchAll(db, sql: "SELECT backend_id FROM snapshots WHERE snapshotter = ?", arguments: [snapshotter]))
         }
         var doomed = leftovers.map { root + "/" + $0 }
-        if !onDisk.subtracting(try metadata.read(known)).isEmpty {
+        if !onDisk.subtracting(owned).isEmpty {
             // Re-checked under the write lock: creators make directories only while holding
             // it, so a directory without a record now is truly orphaned.
             let renamed: [String] = try metadata.write { db in
@@ -248,12 +249,8 @@ final class LocalSnapshotter: Snapshotter {
         for d in doomed { try? FileSystem.removeTree(d) }
     }
 
-    func removeStaleExtractions(locksDirectory: String) throws(BerthError) {
-        let snapshotter = name
-        let candidates = try metadata.read { db in
-            try Row.fetchAll(db, sql: "SELECT namespace, key FROM snapshots WHERE snapshotter = ? AND kind = 'active' AND key LIKE 'extract-%'",
-                             arguments: [snapshotter]).map { (namespace: $0["namespace"] as String, key: $0["key"] as String) }
-        }
+    /// `candidates`: this snapshotter's temporary extraction snapshots (namespace, key).
+    func removeStaleExtractions(_ candidates: [(namespace: String, key: String)], locksDirectory: String) throws(BerthError) {
         for c in candidates {
             let path = ExtractionLock.path(in: locksDirectory, snapshotter: name, namespace: c.namespace, key: c.key)
             guard let lock = ExtractionLock.tryAcquire(path) else { continue }

@@ -40,9 +40,24 @@ public final class Snapshotters: Sendable {
     /// commit) and temporary extraction snapshots whose unpacking process is gone.
     /// Cheap when there is nothing to do; every front end runs it on start-up, and GC too.
     public func recover() throws(BerthError) {
-        for s in all.values {
-            try s.removeStaleExtractions(locksDirectory: extractLocksDirectory)
-            try s.removeOrphanDirectories()
+        // A snapshotter without its directory has no snapshots. For the others one read finds
+        // the temporary extraction snapshots and the directories every record owns.
+        let present = all.values.filter { FileSystem.isDirectory($0.root) }
+        guard !present.isEmpty else { return }
+        let (extractions, owned) = try metadata.read { db in
+            let extractions = try Row.fetchAll(db, sql: """
+                SELECT snapshotter, namespace, key FROM snapshots WHERE kind = 'active' AND key LIKE 'extract-%'
+                """).map { (snapshotter: $0["snapshotter"] as String, namespace: $0["namespace"] as String, key: $0["key"] as String) }
+            var owned: [String: Set<Int64>] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT snapshotter, backend_id FROM snapshots") {
+                owned[row["snapshotter"] as String, default: []].insert(row["backend_id"])
+            }
+            return (extractions, owned)
+        }
+        for s in present {
+            try s.removeStaleExtractions(extractions.filter { $0.snapshotter == s.name }.map { ($0.namespace, $0.key) },
+                                         locksDirectory: extractLocksDirectory)
+            try s.removeOrphanDirectories(owned: owned[s.name] ?? [])
         }
     }
 
