@@ -100,7 +100,8 @@ extension BerthCore {
         var hooks = Runtime.RootfsHooks()
         hooks.mount = { (c: Container, target: String) throws(BerthError) in
             let mounts = try snapshotters.snapshotter(named: c.snapshotter).mounts(namespace: c.namespace, key: c.snapshotKey)
-            try Mount.mountAll(mounts, at: target)
+            let removeOnExit = c.spec.annotations?[SpecGenerator.removeOnExitAnnotation] == "true"
+            try Mount.mountAll(removeOnExit ? mounts.map(\.volatile) : mounts, at: target)
         }
         hooks.remove = { (namespace: String, snapshotter: String, key: String) throws(BerthError) in
             do throws(BerthError) {

@@ -23,6 +23,11 @@ public struct ContainerOptions: Sendable, Equatable {
     public var memory: Int64?
     public var cpu: Spec.Resources.CPU?
     public var pidsLimit: Int64?
+    /// The container goes with its task (`berth run --rm`): its rootfs overlay is mounted
+    /// `volatile`, as podman mounts those of `--rm` containers. Nothing of it is kept, so
+    /// nothing of it needs reaching the disk: no syncs to the upper layer, and an unmount
+    /// without the upper file system's journal commit (0.5-0.9 ms here).
+    public var removeOnExit = false
 
     public init() {}
 
@@ -38,6 +43,8 @@ public enum SpecGenerator {
     public static let defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     /// Where the unresolved `--user`/image User is kept until the rootfs can be read.
     public static let userAnnotation = "org.berth.user"
+    /// Set on the spec of a container made with `removeOnExit`.
+    public static let removeOnExitAnnotation = "org.berth.remove-on-exit"
 
     /// Docker's masked paths (moby oci/defaults.go): hidden behind /dev/null or an empty ro tmpfs.
     public static let maskedPaths = [
@@ -88,6 +95,7 @@ public enum SpecGenerator {
         spec.hostname = hostname
         spec.mounts = defaultMounts(privileged: o.privileged) + o.mounts
         if let userString { spec.annotations = [userAnnotation: userString] }
+        if o.removeOnExit { spec.annotations = (spec.annotations ?? [:]).merging([removeOnExitAnnotation: "true"]) { $1 } }
 
         var linux = Spec.Linux()
         linux.namespaces = namespaces(o).map { Spec.Namespace(type: $0) }

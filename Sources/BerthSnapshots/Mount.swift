@@ -48,6 +48,14 @@ public struct Mount: Codable, Sendable, Hashable {
         }
     }
 
+    /// The same mount, `volatile` when it is an overlay (its upper layer is never synced).
+    public var volatile: Mount {
+        guard type == "overlay", !options.contains("volatile") else { return self }
+        var m = self
+        m.options.append("volatile")
+        return m
+    }
+
     /// Mounts this one mount at `target`.
     public func mount(at target: String) throws(BerthError) {
         switch type {
@@ -105,6 +113,12 @@ public struct Mount: Codable, Sendable, Hashable {
         }
         guard rc == 0 else {
             let e = errno
+            if e == EINVAL, options.contains("volatile") {
+                // A kernel before 5.10 has no volatile overlays: a usual one does.
+                var plain = self
+                plain.options.removeAll { $0 == "volatile" }
+                return try plain.overlayMount(at: target)
+            }
             let detail = String(decoding: err.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
             var error = BerthError.system("mount overlay at", target, errno: e)
             if !detail.isEmpty { error.message += " (\(detail))" }

@@ -94,7 +94,8 @@ struct RunRequest: Equatable {
     private func start() throws(BerthError) -> (BerthCore, String, String, [UInt8])? {
         let keys = try AttachSession.parseDetachKeys(detachKeys)
         if rm && detach { throw BerthError.invalidArgument("--rm and --detach cannot be combined") }
-        let (rootfs, options, labels) = try flags.resolve(positionals: args, terminal: tty)
+        var (rootfs, options, labels) = try flags.resolve(positionals: args, terminal: tty)
+        options.removeOnExit = rm
         let ns = global.ns
         let id = flags.name ?? BerthCore.newContainerID()
         // The shim detaches and makes the container's namespaces while the database is
