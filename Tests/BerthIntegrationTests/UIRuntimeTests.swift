@@ -86,8 +86,9 @@ import Testing
         try ui.wait("top in the pane") { $0.contains("PID") && $0.contains("Mem:") }
         try ui.wait(for: "Demo finished", timeout: 40)
         // The tour's deletion runs in the background; on a busy machine it may finish after
-        // the tour's last line.
-        #expect(try Command.waitUntil(timeout: 20) { try tmp.core().runtime.containers(namespace: "default").isEmpty })
+        // the tour's last line. Deleting a running task may itself wait up to 15 s (10 for the
+        // killed task's exit, 5 for its shim), so the deadline leaves room beyond that.
+        #expect(try Command.waitUntil(timeout: 45) { try tmp.core().runtime.containers(namespace: "default").isEmpty })
         #expect(try tmp.core().listImages(namespace: "default").map(\.name) == ["localhost/busybox:latest"])
         try ui.keys("q")
         try ui.wait(for: "__EXIT__0")
