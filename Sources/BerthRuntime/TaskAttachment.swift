@@ -22,6 +22,8 @@ public final class TaskAttachment: Sendable {
 
     struct StateBox {
         var status: Int32?
+        /// finish() has begun (onExit runs); `finished` once waiters may go on.
+        var finishing = false
         var finished = false
         var detached = false
         var waiters: [CheckedContinuation<Int32?, Never>] = []
@@ -177,9 +179,18 @@ public final class TaskAttachment: Sendable {
         }
     }
 
+    /// Ends the attachment. `onExit` (which records in the bundle that the exit was published)
+    /// runs before the output ends and waiters wake: whoever waits may delete the bundle next,
+    /// and must not find a file appearing in it while it does.
     private func finish(status: Int32, _ cont: AsyncStream<[UInt8]>.Continuation) {
+        let first = state.withLock { s -> Bool in
+            if s.finished || s.finishing { return false }
+            s.finishing = true
+            return true
+        }
+        guard first else { return }
+        if !isDetached { onExit?(status) }
         let (waiters, result) = state.withLock { s -> ([CheckedContinuation<Int32?, Never>], Int32?) in
-            if s.finished { return ([], nil) }
             s.finished = true
             if !s.detached { s.status = status }
             let w = s.waiters
@@ -187,7 +198,6 @@ public final class TaskAttachment: Sendable {
             return (w, s.status)
         }
         cont.finish()
-        if let result { onExit?(result) }
         for w in waiters { w.resume(returning: result) }
     }
 
