@@ -113,16 +113,25 @@ public enum FileSystem {
             throw .system("lstat", path)
         }
         if (st.st_mode & S_IFMT) == S_IFDIR {
-            guard let names = directoryEntries(path) else { throw .system("opendir", path) }
-            for n in names {
-                let child = path + "/" + n
-                var cst = stat()
-                if lstat(child, &cst) == 0, (cst.st_mode & S_IFMT) == S_IFDIR, cst.st_dev != st.st_dev {
-                    throw .failedPrecondition("refusing to remove \(child): a file system is mounted there")
+            // An entry made while the directory is being emptied (a task bundle's
+            // exit-published, written by whichever process notices the exit) is removed on a
+            // second pass rather than failing the rmdir.
+            for pass in 1...4 {
+                guard let names = directoryEntries(path) else {
+                    if errno == ENOENT { return }
+                    throw .system("opendir", path)
                 }
-                try removeTree(child)
+                for n in names {
+                    let child = path + "/" + n
+                    var cst = stat()
+                    if lstat(child, &cst) == 0, (cst.st_mode & S_IFMT) == S_IFDIR, cst.st_dev != st.st_dev {
+                        throw .failedPrecondition("refusing to remove \(child): a file system is mounted there")
+                    }
+                    try removeTree(child)
+                }
+                if rmdir(path) == 0 || errno == ENOENT { return }
+                if errno != ENOTEMPTY || pass == 4 { throw .system("rmdir", path) }
             }
-            guard rmdir(path) == 0 || errno == ENOENT else { throw .system("rmdir", path) }
         } else {
             guard unlink(path) == 0 || errno == ENOENT else { throw .system("unlink", path) }
         }

@@ -60,28 +60,21 @@ public final class MetadataStore: Sendable {
 
     /// Runs `body` in one IMMEDIATE write transaction; it commits when `body` returns.
     public func write<T: Sendable>(_ body: (Database) throws -> T) throws(BerthError) -> T {
-        do {
-            return try pool.writeWithoutTransaction { db in
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(db)
-                    return .commit
-                }
-                return result!
-            }
-        } catch {
-            throw Self.map(error)
-        }
+        try transaction(.immediate, body)
     }
 
     /// Runs `body` on a consistent snapshot of the database (one DEFERRED transaction).
     /// GRDB's own `read` also switches `query_only` on and off around it: four statements
     /// instead of two for each of the dozen reads a short command makes.
     public func read<T: Sendable>(_ body: (Database) throws -> T) throws(BerthError) -> T {
+        try transaction(.deferred, body)
+    }
+
+    private func transaction<T>(_ kind: Database.TransactionKind, _ body: (Database) throws -> T) throws(BerthError) -> T {
         do {
             return try pool.inDatabase { db in
                 var result: T?
-                try db.inTransaction(.deferred) {
+                try db.inTransaction(kind) {
                     result = try body(db)
                     return .commit
                 }

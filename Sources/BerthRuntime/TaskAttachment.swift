@@ -89,9 +89,7 @@ public final class TaskAttachment: Sendable {
             guard let f = frame else {
                 // As the reader thread does: a recorded exit means the log is complete.
                 let status = TaskFiles.exitStatus(bundle: bundle)
-                if let status, let log = try? FileSystem.readFile(bundle + "/output.log"), log.count > received {
-                    emit(Array(log[received...]))
-                }
+                if status != nil { replayRest(from: received, emit) }
                 finish(status: status ?? 255, continuation)
                 return status ?? 255
             }
@@ -100,9 +98,7 @@ public final class TaskAttachment: Sendable {
                 received += f.payload.count
                 emit(f.payload)
             case ShimFrame.exited where f.payload.count >= 4:
-                if let log = try? FileSystem.readFile(bundle + "/output.log"), log.count > received {
-                    emit(Array(log[received...]))
-                }
+                replayRest(from: received, emit)
                 let status = Int32(bitPattern: ShimFrame.readLE32(f.payload[0..<4]))
                 finish(status: status, continuation)
                 return status
@@ -174,8 +170,12 @@ public final class TaskAttachment: Sendable {
 
     /// The part of output.log not received over the socket yet.
     private func replayRest(from received: Int, _ cont: AsyncStream<[UInt8]>.Continuation) {
+        replayRest(from: received) { cont.yield($0) }
+    }
+
+    private func replayRest(from received: Int, _ emit: ([UInt8]) -> Void) {
         if let log = try? FileSystem.readFile(bundle + "/output.log"), log.count > received {
-            cont.yield(Array(log[received...]))
+            emit(Array(log[received...]))
         }
     }
 
