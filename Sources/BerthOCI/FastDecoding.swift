@@ -5,17 +5,14 @@ import BerthBase
 /// it does not handle the same way (a wrong type, a fraction where an integer belongs, an
 /// invalid digest...): the caller then decodes with JSONDecoder, whose errors say what is wrong.
 private enum Field {
-    /// A member that must be there: nil when absent or null (the caller bails).
+    /// A member, nil when absent or null: for a required member the caller bails, for an
+    /// optional one that is what decodeIfPresent gives.
     static func required(_ v: JSONValue, _ key: String) -> JSONValue? {
         guard let m = v[key], m != .null else { return nil }
         return m
     }
 
-    /// A member that may be missing: absent and null both give nil, as decodeIfPresent does.
-    static func optional(_ v: JSONValue, _ key: String) -> JSONValue? {
-        guard let m = v[key], m != .null else { return nil }
-        return m
-    }
+    static func optional(_ v: JSONValue, _ key: String) -> JSONValue? { required(v, key) }
 
     /// For an optional member: .some(nil) when it is missing, .some(value) when it is a string,
     /// nil (bail) when it is anything else. `strings` and `stringMap` likewise.
