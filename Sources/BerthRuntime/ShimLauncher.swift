@@ -179,10 +179,7 @@ public final class PreparedShim: @unchecked Sendable {
 
     /// Tells the shim its bundle is ready; returns the init's pid once it reports readiness.
     func start(timeout: TimeInterval = 15) throws(BerthError) -> Int32 {
-        let (child, readEnd, bundleEnd) = lock.withLock {
-            defer { (self.child, self.readEnd, self.bundleEnd) = (0, -1, -1) }
-            return (self.child, self.readEnd, self.bundleEnd)
-        }
+        let (child, readEnd, bundleEnd) = take()
         guard child > 0 else { throw .internal("the prepared shim was already used") }
         defer { close(readEnd) }
         // MSG_NOSIGNAL: a shim that died early must not take berth down with SIGPIPE; its
@@ -193,12 +190,17 @@ public final class PreparedShim: @unchecked Sendable {
         return try ShimLauncher.awaitReadiness(child: child, readEnd: readEnd, bundle: bundle, timeout: timeout)
     }
 
+    /// The shim's pid and fds, once: whoever takes them starts or cancels it.
+    private func take() -> (pid_t, Int32, Int32) {
+        lock.withLock {
+            defer { (child, readEnd, bundleEnd) = (0, -1, -1) }
+            return (child, readEnd, bundleEnd)
+        }
+    }
+
     /// Abandons the shim: EOF on its bundle fd makes it and its waiting init exit.
     public func cancel() {
-        let (child, readEnd, bundleEnd) = lock.withLock {
-            defer { (self.child, self.readEnd, self.bundleEnd) = (0, -1, -1) }
-            return (self.child, self.readEnd, self.bundleEnd)
-        }
+        let (child, readEnd, bundleEnd) = take()
         guard child > 0 else { return }
         close(bundleEnd)
         // The shim kills and reaps its waiting init, then exits; its readiness pipe reaching

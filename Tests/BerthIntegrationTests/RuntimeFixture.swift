@@ -74,6 +74,17 @@ struct RuntimeFixture {
 
     func core() throws -> BerthCore { try tmp.core() }
 
+    /// Starts `berth run --rm --name NAME --rootfs <busybox> sh -c SCRIPT` without waiting.
+    func startRun(_ name: String, _ script: String, stdout: Any) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: BuiltProducts.berth)
+        p.arguments = ["run", "--rm", "--name", name, "--rootfs", rootfs, "sh", "-c", script]
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        p.standardOutput = stdout
+        try p.run()
+        return p
+    }
+
     /// What may leak: mounts under the root, this namespace's cgroups, live shims of this
     /// root, task bundles.
     struct Leftovers: Equatable, CustomStringConvertible {

@@ -74,13 +74,8 @@ import Testing
     @Test(.enabled(if: Privilege.canRunRootTests))
     func killingTheStartingProgramLeavesTheTaskRunning() throws {
         let f = try RuntimeFixture("k9"); defer { f.cleanup() }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: BuiltProducts.berth)
-        p.arguments = ["run", "--rm", "--name", "k9", "--rootfs", f.rootfs, "sh", "-c",
-                       "echo start; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo produced-meanwhile; exit 4"]
-        p.environment = ProcessInfo.processInfo.environment.merging(f.env) { $1 }
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
+        let p = try f.startRun("k9", "echo start; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo produced-meanwhile; exit 4",
+                               stdout: FileHandle.nullDevice)
         let bundle = f.tmp.paths.tasksDir + "/\(f.ns)/k9"
         #expect(Command.waitUntil { ((try? FileSystem.readString(bundle + "/output.log")) ?? "").contains("start") })
         kill(p.processIdentifier, SIGKILL)
@@ -101,14 +96,8 @@ import Testing
     @Test(.enabled(if: Privilege.canRunRootTests), arguments: [SIGTERM, SIGINT])
     func signalsToRunReachTheTask(_ sig: Int32) throws {
         let f = try RuntimeFixture("sig\(sig)"); defer { f.cleanup() }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: BuiltProducts.berth)
-        p.arguments = ["run", "--rm", "--name", "sig", "--rootfs", f.rootfs, "sh", "-c",
-                       "trap 'echo caught; exit 42' TERM INT; echo ready; while true; do sleep 0.05; done"]
-        p.environment = ProcessInfo.processInfo.environment.merging(f.env) { $1 }
         let out = Pipe()
-        p.standardOutput = out
-        try p.run()
+        let p = try f.startRun("sig", "trap 'echo caught; exit 42' TERM INT; echo ready; while true; do sleep 0.05; done", stdout: out)
         let bundle = f.tmp.paths.tasksDir + "/\(f.ns)/sig"
         #expect(Command.waitUntil { ((try? FileSystem.readString(bundle + "/output.log")) ?? "").contains("ready") })
         kill(p.processIdentifier, sig)
