@@ -77,7 +77,7 @@ extension BerthCore {
             throw error
         }
         do {
-            return try runtime.startTask(c, shim: shim)
+            return try runtime.startTask(c, shim: shim) { self.recoverIfPending() }
         } catch {
             try? runtime.deleteContainer(namespace: namespace, id: id, force: true)
             throw error

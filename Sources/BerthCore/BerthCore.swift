@@ -19,7 +19,13 @@ public final class BerthCore: Sendable {
     public let images: ImageService
     public let runtime: Runtime
 
-    public init(paths: BerthPaths) throws(BerthError) {
+    /// Set while the start-up recovery waits for the first task start (see `init`).
+    private let recoveryPending: Locked<Bool>
+
+    /// `deferringRecovery`: the repair of what interrupted berth processes left (which every
+    /// other front end runs first) waits until the first task start, which does it while the
+    /// task's shim sets the task up: `berth run`, whose snapshot creation does not need it.
+    public init(paths: BerthPaths, deferringRecovery: Bool = false) throws(BerthError) {
         self.paths = paths
         try FileSystem.makeDirectories(paths.root, mode: 0o711)
         try FileSystem.makeDirectories(paths.state, mode: 0o711)
@@ -30,9 +36,18 @@ public final class BerthCore: Sendable {
         snapshotters = Snapshotters(paths: paths, metadata: metadata)
         images = ImageService(paths: paths, metadata: metadata, content: content, snapshotters: snapshotters, events: events)
         runtime = Runtime(paths: paths, metadata: metadata, snapshotters: snapshotters, events: events)
+        recoveryPending = Locked(deferringRecovery)
         // Leftovers of a berth process killed mid-way (temporary extraction snapshots,
         // directories without records) go before anything else looks at snapshots.
-        try? snapshotters.recover()
+        if !deferringRecovery { try? snapshotters.recover() }
         wireRuntime()
+    }
+}
+
+extension BerthCore {
+    /// The start-up recovery, if `init` deferred it and nothing has run it since.
+    func recoverIfPending() {
+        guard recoveryPending.withLock({ pending in defer { pending = false }; return pending }) else { return }
+        try? snapshotters.recover()
     }
 }

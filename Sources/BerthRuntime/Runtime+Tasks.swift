@@ -30,8 +30,10 @@ extension Runtime {
     /// `startTask` for a container record the caller already holds (`berth run` just created
     /// it), sparing a second read and decode of its spec; `shim`, prepared for it, is used
     /// when it fits the spec (and cancelled otherwise).
+    /// `meanwhile` runs while the shim sets the init up (work of the caller's that the task
+    /// does not wait for; its errors are its own to handle).
     @discardableResult
-    public func startTask(_ c: Container, shim prepared: PreparedShim? = nil) throws(BerthError) -> TaskInfo {
+    public func startTask(_ c: Container, shim prepared: PreparedShim? = nil, meanwhile: () -> Void = {}) throws(BerthError) -> TaskInfo {
         defer { prepared?.cancel() }
         let (namespace, id) = (c.namespace, c.id)
         let dir = bundle(namespace, id)
@@ -57,7 +59,7 @@ extension Runtime {
             throw .system("rename", dir, errno: e)
         }
         var cg: Cgroup?
-        do {
+        do throws(BerthError) {
             try mountRootfs(c, bundle: dir)
             var spec = c.spec
             if let user = spec.annotations?[SpecGenerator.userAnnotation] {
@@ -70,15 +72,24 @@ extension Runtime {
             try group.create(resources: spec.linux?.resources)
             let conf = try ShimConfig.forInit(spec: spec, id: id, namespace: namespace, rootfs: dir + "/rootfs",
                                               cgroupProcs: group.procsFiles, seccompCache: paths.seccompCacheDir)
-            try Self.writeBundleFile(dir + "/config.json", spec.jsonBytes())
             try Self.writeBundleFile(dir + "/shim.conf", conf.encoded)
+            // config.json is for people and other tools (the shim reads shim.conf): a prepared
+            // shim's init sets itself up while it is written.
+            var configError: BerthError?
+            let writeConfig: () -> Void = {
+                do throws(BerthError) { try Self.writeBundleFile(dir + "/config.json", spec.jsonBytes()) } catch { configError = error }
+            }
             let namespaces = (spec.linux?.namespaces ?? []).filter { $0.path == nil }.map { ShimConfig.namespaceName($0.type) }
             let pid: Int32
             if let prepared, prepared.fits(bundle: dir, namespaces: namespaces, terminal: spec.process?.terminal == true) {
-                pid = try prepared.start()
+                pid = try prepared.start { writeConfig(); meanwhile() }
             } else {
+                writeConfig()
+                if let configError { throw configError }
+                meanwhile()
                 pid = try ShimLauncher.start(bundle: dir)
             }
+            if let configError { throw configError }
             _ = lock
             events.publish(namespace: namespace, topic: Topic.taskCreate, ["id": id, "pid": String(pid)])
             events.publish(namespace: namespace, topic: Topic.taskStart, ["id": id, "pid": String(pid)])

@@ -177,8 +177,9 @@ public final class PreparedShim: @unchecked Sendable {
         self.bundle == bundle && self.terminal == terminal && Set(self.namespaces) == Set(namespaces)
     }
 
-    /// Tells the shim its bundle is ready; returns the init's pid once it reports readiness.
-    func start(timeout: TimeInterval = 15) throws(BerthError) -> Int32 {
+    /// Tells the shim its bundle is ready, runs `meanwhile` while the shim's init sets itself
+    /// up on another CPU, and returns the init's pid once it reports readiness.
+    func start(timeout: TimeInterval = 15, meanwhile: () -> Void = {}) throws(BerthError) -> Int32 {
         let (child, readEnd, bundleEnd) = take()
         guard child > 0 else { throw .internal("the prepared shim was already used") }
         defer { close(readEnd) }
@@ -187,6 +188,7 @@ public final class PreparedShim: @unchecked Sendable {
         var go: UInt8 = 0x0A
         _ = send(bundleEnd, &go, 1, Int32(MSG_NOSIGNAL))
         close(bundleEnd)
+        meanwhile()
         return try ShimLauncher.awaitReadiness(child: child, readEnd: readEnd, bundle: bundle, timeout: timeout)
     }
 

@@ -100,6 +100,10 @@ static int compile(const struct conf *c, struct sock_fprog *out, char *err, size
         snprintf(err, errlen, "seccomp: cannot clear NNP attribute");
         goto out;
     }
+    if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0) {
+        snprintf(err, errlen, "seccomp: cannot select the binary-tree layout");
+        goto out;
+    }
     for (size_t i = 0; i < c->seccomp.n; i++)
         if (add_rule(ctx, def, c->seccomp.v[i], err, errlen) < 0) goto out;
     mfd = memfd_create("seccomp", MFD_CLOEXEC);
@@ -133,7 +137,7 @@ static char *cache_key(const struct conf *c, size_t *len) {
     for (size_t i = 0; i < c->seccomp.n; i++) n += strlen(c->seccomp.v[i]) + 1;
     char *k = malloc(n);
     if (!k) return NULL;
-    size_t off = (size_t)snprintf(k, n, "berth-seccomp 1\nkernel %s %s\nlibseccomp %u.%u.%u\ndefault %s %d\n",
+    size_t off = (size_t)snprintf(k, n, "berth-seccomp 2\nkernel %s %s\nlibseccomp %u.%u.%u\ndefault %s %d\n",
                                   u.release, u.machine, v->major, v->minor, v->micro,
                                   c->seccomp_default ? c->seccomp_default : "SCMP_ACT_ALLOW", c->seccomp_default_errno);
     for (size_t i = 0; i < c->seccomp.n; i++) off += (size_t)snprintf(k + off, n - off, "%s\n", c->seccomp.v[i]);

@@ -122,8 +122,8 @@ struct GlobalValues: Equatable {
         namespace ?? Environment.value("BERTH_NAMESPACE") ?? NamespaceName.default
     }
 
-    func core() throws(BerthError) -> BerthCore {
+    func core(deferringRecovery: Bool = false) throws(BerthError) -> BerthCore {
         try NamespaceName.validate(ns)
-        return try BerthCore(paths: paths)
+        return try BerthCore(paths: paths, deferringRecovery: deferringRecovery)
     }
 }

@@ -102,7 +102,7 @@ struct RunRequest: Equatable {
         // opened and the container created.
         let shim = Runtime.prepareShim(paths: global.paths, namespace: ns, id: id, options: options)
         let core: BerthCore
-        do { core = try global.core() } catch { shim?.cancel(); throw error }
+        do { core = try global.core(deferringRecovery: true) } catch { shim?.cancel(); throw error }
         try core.run(namespace: ns, id: id, rootfs: rootfs, options: options, labels: labels, shim: shim)
         if detach { print(id); return nil }
         return (core, ns, id, keys)
