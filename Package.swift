@@ -89,7 +89,9 @@ let package = Package(
         // Unit tests beside their modules; kernel and outside-tool tests in BerthIntegrationTests.
         .target(name: "BerthTestSupport", dependencies: ["BerthCore"], path: "Tests/BerthTestSupport"),
         .testTarget(name: "BerthBaseTests", dependencies: ["BerthBase", "BerthOCI"]),
-        .testTarget(name: "BerthMetadataTests", dependencies: ["BerthMetadata", "BerthTestSupport"]),
+        .testTarget(name: "BerthMetadataTests", dependencies: [
+            "BerthMetadata", "BerthTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "BerthEventsTests", dependencies: ["BerthEvents"]),
         .testTarget(name: "BerthContentTests", dependencies: ["BerthContent", "BerthTestSupport"]),
         .testTarget(name: "BerthImagesTests", dependencies: ["BerthImages", "BerthCore", "BerthTestSupport"]),

@@ -13,28 +13,12 @@ public final class MetadataStore: Sendable {
 
     public init(path: String) throws(BerthError) {
         self.path = path
-        var config = Configuration()
-        config.busyMode = .timeout(30)
-        config.foreignKeysEnabled = true
-        config.label = "berth.metadata"
-        // Every berth process opens the database anew, and the first connection of a process
-        // rebuilds SQLite's WAL index by reading the whole write-ahead log: checkpointing it
-        // every 64 pages (SQLite's default is 1000) keeps that read short.
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 64; PRAGMA synchronous = NORMAL") }
         do {
             // Nearly every open finds the schema current: one read says so, without the file
             // lock and the migrator's write transaction, which would serialise every berth
             // process starting at once.
-            if FileSystem.exists(path), let current = try? DatabaseQueue(path: path, configuration: config),
-               (try? current.inDatabase(Schema.migrator.hasCompletedMigrations)) == true {
-                // GRDB's statement authorizer reports every column a statement reads (for value
-                // observation, transaction observers and its schema cache), a Swift callback per
-                // column that cost a run more than half a millisecond. berth observes nothing and
-                // runs no schema change on a current database: the connection goes without it.
-                // Set before any statement is cached, so none is invalidated by the change.
-                current.inDatabase { db in
-                    if let handle = db.sqliteConnection { _ = berth_sqlite_clear_authorizer(UnsafeMutableRawPointer(handle)) }
-                }
+            if FileSystem.exists(path), let current = try? DatabaseQueue(path: path, configuration: Self.configuration(authorizer: false)),
+               (try? current.inDatabase(Schema.isCurrent)) == true {
                 pool = current
                 return
             }
@@ -44,7 +28,7 @@ public final class MetadataStore: Sendable {
             let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
             defer { if lock >= 0 { close(lock) } }
             if lock >= 0 { while flock(lock, LOCK_EX) != 0 && errno == EINTR {} }
-            pool = try DatabaseQueue(path: path, configuration: config)
+            pool = try DatabaseQueue(path: path, configuration: Self.configuration(authorizer: true))
             try pool.writeWithoutTransaction { db in
                 guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
                     throw BerthError(.unavailable, "metadata database \(path): cannot use write-ahead logging")
@@ -56,6 +40,27 @@ public final class MetadataStore: Sendable {
         } catch {
             throw BerthError(.unavailable, "open metadata database \(path): \(error)")
         }
+    }
+
+    /// `authorizer: false` for a database whose schema is current: GRDB's statement
+    /// authorizer reports every column a statement reads (for value observation, transaction
+    /// observers and its schema cache), a Swift callback per column that cost a run more than
+    /// half a millisecond. berth observes nothing and changes no schema on a current database,
+    /// so that connection goes without it, cleared before its first statement (so none is
+    /// invalidated by the change). Migrations run with it.
+    private static func configuration(authorizer: Bool) -> Configuration {
+        var config = Configuration()
+        config.busyMode = .timeout(30)
+        config.foreignKeysEnabled = true
+        config.label = "berth.metadata"
+        config.prepareDatabase { db in
+            if !authorizer, let handle = db.sqliteConnection { _ = berth_sqlite_clear_authorizer(UnsafeMutableRawPointer(handle)) }
+            // Every berth process opens the database anew, and the first connection of a
+            // process rebuilds SQLite's WAL index by reading the whole write-ahead log:
+            // checkpointing it every 64 pages (SQLite's default is 1000) keeps that read short.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 64; PRAGMA synchronous = NORMAL")
+        }
+        return config
     }
 
     /// Runs `body` in one IMMEDIATE write transaction; it commits when `body` returns.

@@ -10,7 +10,8 @@ import Glibc
 /// the UI's console use it. `output` first replays what the task printed so far, then
 /// follows; it finishes when the process exits or on `detach()`.
 public final class TaskAttachment: Sendable {
-    public let output: AsyncStream<[UInt8]>
+    /// The task's output; empty for an attachment made to be followed with `follow`.
+    public var output: AsyncStream<[UInt8]> { channel?.stream ?? AsyncStream { $0.finish() } }
     /// The exec id, or nil for the task's init.
     public let execID: String?
     private let socket: ShimSocket?
@@ -29,9 +30,18 @@ public final class TaskAttachment: Sendable {
         var waiters: [CheckedContinuation<Int32?, Never>] = []
     }
 
-    /// For `follow`: the stream's end, and the log of a task that finished before the attach.
-    private let continuation: AsyncStream<[UInt8]>.Continuation
+    /// `output` and its writing end, made only for an attachment with a reader: a class, so
+    /// that `berth run`, which follows its task with `follow`, never instantiates the stream's
+    /// types (a fresh process pays for each generic type's first use).
+    private let channel: OutputChannel?
+    /// For `follow`: the log of a task that finished before the attach.
     private let replayed: [UInt8]?
+
+    private final class OutputChannel: Sendable {
+        let stream: AsyncStream<[UInt8]>
+        let continuation: AsyncStream<[UInt8]>.Continuation
+        init() { (stream, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .unbounded) }
+    }
 
     /// Attaches to the init of the task in `bundle`. When the shim is already gone (a task that
     /// ran to completion before anyone attached), the output log and exit file are replayed.
@@ -40,16 +50,15 @@ public final class TaskAttachment: Sendable {
         self.bundle = bundle
         self.onExit = onExit
         execID = nil
-        let (stream, cont) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .unbounded)
-        output = stream
-        continuation = cont
+        let channel = reader ? OutputChannel() : nil
+        self.channel = channel
         if replayFromDisk {
             socket = nil
             let log = (try? FileSystem.readFile(bundle + "/output.log")) ?? []
             replayed = log
-            if reader {
-                if !log.isEmpty { cont.yield(log) }
-                finish(status: TaskFiles.exitStatus(bundle: bundle) ?? 255, cont)
+            if let channel {
+                if !log.isEmpty { channel.continuation.yield(log) }
+                finish(status: TaskFiles.exitStatus(bundle: bundle) ?? 255)
             }
             return
         }
@@ -58,7 +67,7 @@ public final class TaskAttachment: Sendable {
         socket = s
         try s.send(ShimFrame.attach)
         try s.send(ShimFrame.wait)
-        if reader { startReader(s, cont, prefix: nil) }
+        if let channel { startReader(s, channel.continuation, prefix: nil) }
     }
 
     /// Follows the task on the calling thread (an attachment made without a reader): its output
@@ -69,7 +78,7 @@ public final class TaskAttachment: Sendable {
         guard let s = socket else {
             if let replayed, !replayed.isEmpty { emit(replayed) }
             let status = TaskFiles.exitStatus(bundle: bundle) ?? 255
-            finish(status: status, continuation)
+            finish(status: status)
             return status
         }
         var received = 0
@@ -90,7 +99,7 @@ public final class TaskAttachment: Sendable {
                 // As the reader thread does: a recorded exit means the log is complete.
                 let status = TaskFiles.exitStatus(bundle: bundle)
                 if status != nil { replayRest(from: received, emit) }
-                finish(status: status ?? 255, continuation)
+                finish(status: status ?? 255)
                 return status ?? 255
             }
             switch f.type {
@@ -100,7 +109,7 @@ public final class TaskAttachment: Sendable {
             case ShimFrame.exited where f.payload.count >= 4:
                 replayRest(from: received, emit)
                 let status = Int32(bitPattern: ShimFrame.readLE32(f.payload[0..<4]))
-                finish(status: status, continuation)
+                finish(status: status)
                 return status
             default:
                 continue
@@ -115,10 +124,9 @@ public final class TaskAttachment: Sendable {
         onExit = nil
         socket = s
         replayed = nil
-        let (stream, cont) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .unbounded)
-        output = stream
-        continuation = cont
-        startReader(s, cont, prefix: Self.prefix(execID))
+        let channel = OutputChannel()
+        self.channel = channel
+        startReader(s, channel.continuation, prefix: Self.prefix(execID))
     }
 
     private static func prefix(_ id: String) -> [UInt8] { [UInt8(id.utf8.count)] + Array(id.utf8) }
@@ -135,9 +143,9 @@ public final class TaskAttachment: Sendable {
                     // connected. A recorded exit means the log is complete: send the rest.
                     if prefix == nil, !isDetached, let status = TaskFiles.exitStatus(bundle: bundle) {
                         replayRest(from: received, cont)
-                        finish(status: status, cont)
+                        finish(status: status)
                     } else {
-                        finish(status: 255, cont)
+                        finish(status: 255)
                     }
                     return
                 }
@@ -151,12 +159,12 @@ public final class TaskAttachment: Sendable {
                     // `exited` can overtake the replay of output.log; the log is complete once
                     // the exit is recorded, so what was not replayed yet is read from it.
                     replayRest(from: received, cont)
-                    finish(status: Int32(bitPattern: ShimFrame.readLE32(f.payload[0..<4])), cont)
+                    finish(status: Int32(bitPattern: ShimFrame.readLE32(f.payload[0..<4])))
                     return
                 case (ShimFrame.execOutput, let p?) where f.payload.starts(with: p):
                     cont.yield(Array(f.payload.dropFirst(p.count)))
                 case (ShimFrame.execExited, let p?) where f.payload.starts(with: p) && f.payload.count >= p.count + 4:
-                    finish(status: Int32(bitPattern: ShimFrame.readLE32(f.payload[p.count..<p.count + 4])), cont)
+                    finish(status: Int32(bitPattern: ShimFrame.readLE32(f.payload[p.count..<p.count + 4])))
                     return
                 default:
                     continue
@@ -182,7 +190,7 @@ public final class TaskAttachment: Sendable {
     /// Ends the attachment. `onExit` (which records in the bundle that the exit was published)
     /// runs before the output ends and waiters wake: whoever waits may delete the bundle next,
     /// and must not find a file appearing in it while it does.
-    private func finish(status: Int32, _ cont: AsyncStream<[UInt8]>.Continuation) {
+    private func finish(status: Int32) {
         let first = state.withLock { s -> Bool in
             if s.finished || s.finishing { return false }
             s.finishing = true
@@ -190,14 +198,15 @@ public final class TaskAttachment: Sendable {
         }
         guard first else { return }
         if !isDetached { onExit?(status) }
-        let (waiters, result) = state.withLock { s -> ([CheckedContinuation<Int32?, Never>], Int32?) in
+        var waiters: [CheckedContinuation<Int32?, Never>] = []
+        var result: Int32?
+        state.withLock { s in
             s.finished = true
             if !s.detached { s.status = status }
-            let w = s.waiters
-            s.waiters = []
-            return (w, s.status)
+            swap(&waiters, &s.waiters)
+            result = s.status
         }
-        cont.finish()
+        channel?.continuation.finish()
         for w in waiters { w.resume(returning: result) }
     }
 

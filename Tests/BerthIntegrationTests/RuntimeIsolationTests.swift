@@ -70,7 +70,7 @@ import Testing
         #expect(stat(cache, &st) == 0 && st.st_mode & 0o777 == 0o700)
         let file = cache + "/" + first[0]
         let bytes = try FileSystem.readFile(file)
-        #expect(bytes.starts(with: Array("berth-seccomp 1\n".utf8)))
+        #expect(bytes.starts(with: Array("berth-seccomp 2\n".utf8)))
         // Served from the cache: same file, same filter in force.
         #expect(try denied())
         #expect(files() == first)
