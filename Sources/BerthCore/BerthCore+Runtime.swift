@@ -77,7 +77,12 @@ extension BerthCore {
             throw error
         }
         do {
-            return try runtime.startTask(c, shim: shim) { self.recoverIfPending() }
+            // While the shim sets the task up on another CPU: the deferred start-up recovery,
+            // and a checkpoint that keeps the log short for the next process.
+            return try runtime.startTask(c, shim: shim) {
+                self.recoverIfPending()
+                self.metadata.checkpoint()
+            }
         } catch {
             try? runtime.deleteContainer(namespace: namespace, id: id, force: true)
             throw error
