@@ -28,10 +28,21 @@ extension BerthCore {
     @discardableResult
     public func createContainer(namespace: String, id: String, rootfs: RootfsChoice, options: ContainerOptions = ContainerOptions(),
                                 labels: Labels = [:]) throws(BerthError) -> Container {
+        var mounts: [Mount]?
+        return try createContainer(namespace: namespace, id: id, rootfs: rootfs, options: options, labels: labels, mounts: &mounts)
+    }
+
+    /// `createContainer`, also giving the mounts of the snapshot it prepared (nil for a
+    /// directory rootfs).
+    func createContainer(namespace: String, id: String, rootfs: RootfsChoice, options: ContainerOptions, labels: Labels,
+                         mounts prepared: inout [Mount]?) throws(BerthError) -> Container {
         try NamespaceName.validate(namespace)
         try OptionParsing.validateID(id)
-        if (try? runtime.container(namespace: namespace, id: id)) != nil {
-            throw .alreadyExists("container \(id.debugDescription) already exists")
+        // A duplicate id is refused by the container record's insert, or earlier by the
+        // snapshot keyed by the id: no separate look first.
+        func refusingDuplicate(_ error: BerthError) -> BerthError {
+            guard error.code == .alreadyExists, (try? runtime.container(namespace: namespace, id: id)) != nil else { return error }
+            return .alreadyExists("container \(id.debugDescription) already exists")
         }
         switch rootfs {
         case .directory(let dir):
@@ -41,15 +52,22 @@ extension BerthCore {
             let manifest = try hostManifest(namespace: namespace, image: name)
             let config = manifest.imageConfig.config
             let snapshotter = Snapshotters.defaultName
-            _ = try prepareContainerRootfs(namespace: namespace, image: name, key: id, snapshotter: snapshotter,
-                                           chain: ChainID.chain(manifest.imageConfig.rootfs.diff_ids))
+            let mounts: [Mount]
             do {
-                return try runtime.createContainer(namespace: namespace, id: id, image: name, imageConfig: config,
-                                                   rootfs: .snapshot(snapshotter: snapshotter, key: id),
-                                                   options: options, labels: labels)
+                mounts = try prepareContainerRootfs(namespace: namespace, image: name, key: id, snapshotter: snapshotter,
+                                                    chain: ChainID.chain(manifest.imageConfig.rootfs.diff_ids))
+            } catch {
+                throw refusingDuplicate(error)
+            }
+            do {
+                let c = try runtime.createContainer(namespace: namespace, id: id, image: name, imageConfig: config,
+                                                    rootfs: .snapshot(snapshotter: snapshotter, key: id),
+                                                    options: options, labels: labels)
+                prepared = mounts
+                return c
             } catch {
                 try? self.snapshotter(snapshotter).remove(namespace: namespace, key: id)
-                throw error
+                throw refusingDuplicate(error)
             }
         }
     }
@@ -70,12 +88,18 @@ extension BerthCore {
     public func run(namespace: String, id: String, rootfs: RootfsChoice, options: ContainerOptions = ContainerOptions(),
                     labels: Labels = [:], shim: PreparedShim? = nil) throws(BerthError) -> TaskInfo {
         let c: Container
+        var mounts: [Mount]?
         do {
-            c = try createContainer(namespace: namespace, id: id, rootfs: rootfs, options: options, labels: labels)
+            c = try createContainer(namespace: namespace, id: id, rootfs: rootfs, options: options, labels: labels, mounts: &mounts)
         } catch {
             shim?.cancel()
             throw error
         }
+        // The task's rootfs is mounted from the mounts just prepared, not read back.
+        if let mounts {
+            preparedRootfs.withLock { $0 = PreparedRootfs(namespace: namespace, snapshotter: c.snapshotter, key: c.snapshotKey, mounts: mounts) }
+        }
+        defer { preparedRootfs.withLock { $0 = nil } }
         do {
             // While the shim sets the task up on another CPU: the deferred start-up recovery,
             // and a checkpoint that keeps the log short for the next process.
@@ -102,9 +126,18 @@ extension BerthCore {
     /// whose shim died while no berth process was looking.
     func wireRuntime() {
         let snapshotters = self.snapshotters
+        let prepared = self.preparedRootfs
         var hooks = Runtime.RootfsHooks()
         hooks.mount = { (c: Container, target: String) throws(BerthError) in
-            let mounts = try snapshotters.snapshotter(named: c.snapshotter).mounts(namespace: c.namespace, key: c.snapshotKey)
+            let just = prepared.withLock { p -> [Mount]? in
+                defer { p = nil }
+                guard let p, p.namespace == c.namespace, p.snapshotter == c.snapshotter, p.key == c.snapshotKey else { return nil }
+                return p.mounts
+            }
+            let mounts: [Mount]
+            if let just { mounts = just } else {
+                mounts = try snapshotters.snapshotter(named: c.snapshotter).mounts(namespace: c.namespace, key: c.snapshotKey)
+            }
             let removeOnExit = c.spec.annotations?[SpecGenerator.removeOnExitAnnotation] == "true"
             try Mount.mountAll(removeOnExit ? mounts.map(\.volatile) : mounts, at: target)
         }
@@ -114,6 +147,9 @@ extension BerthCore {
             } catch {
                 if error.code != .notFound { throw error }
             }
+        }
+        hooks.removeRecord = { db, namespace, snapshotter, key in
+            try snapshotters.removeRecord(db, namespace: namespace, snapshotter: snapshotter, key: key)
         }
         runtime.setRootfsHooks(hooks)
         runtime.reconcile()

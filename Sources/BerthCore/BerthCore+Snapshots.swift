@@ -55,10 +55,26 @@ extension BerthCore {
         let s = try self.snapshotter(snapshotter)
         let chainIDs: [Digest]
         if let chain { chainIDs = chain } else { chainIDs = try images.chainIDs(namespace: namespace, image, platform: platform) }
-        let parent = try unpackedChainID(namespace: namespace, image: image, platform: platform, snapshotter: s.name, chain: chainIDs)
-        let mounts = readOnly
-            ? try s.view(namespace: namespace, key: key, parent: parent?.description, labels: labels)
-            : try s.prepare(namespace: namespace, key: key, parent: parent?.description, labels: labels)
+        func create(on parent: Digest?) throws(BerthError) -> [Mount] {
+            readOnly
+                ? try s.view(namespace: namespace, key: key, parent: parent?.description, labels: labels)
+                : try s.prepare(namespace: namespace, key: key, parent: parent?.description, labels: labels)
+        }
+        let mounts: [Mount]
+        if let top = chainIDs.last {
+            // Usually the image is unpacked: the snapshot goes straight onto its top chain ID,
+            // and only a failure looks whether that is missing (then the image is unpacked
+            // first, as `unpackedChainID` would have found).
+            do {
+                mounts = try create(on: top)
+            } catch {
+                guard (try? s.stat(namespace: namespace, key: top.description))?.kind != .committed else { throw error }
+                mounts = try create(on: try unpackImage(namespace: namespace, image, platform: platform, snapshotter: s.name).chainID)
+            }
+        } else {
+            mounts = try create(on: try unpackedChainID(namespace: namespace, image: image, platform: platform, snapshotter: s.name,
+                                                        chain: chainIDs))
+        }
         events.publish(namespace: namespace, topic: Topic.snapshotPrepare, ["key": key, "snapshotter": s.name])
         return mounts
     }

@@ -21,6 +21,14 @@ public final class BerthCore: Sendable {
 
     /// Set while the start-up recovery waits for the first task start (see `init`).
     private let recoveryPending: Locked<Bool>
+    /// The mounts of the snapshot `run` just prepared, for the start of its task only: the
+    /// rootfs is mounted without reading them back.
+    let preparedRootfs = Locked<PreparedRootfs?>(nil)
+
+    struct PreparedRootfs {
+        let namespace: String, snapshotter: String, key: String
+        let mounts: [Mount]
+    }
 
     /// `deferringRecovery`: the repair of what interrupted berth processes left (which every
     /// other front end runs first) waits until the first task start, which does it while the

@@ -78,10 +78,13 @@ public struct ContainerStore: Sendable {
     }
 
     public func delete(namespace: String, id: String) throws(BerthError) {
-        try db.write { db in
-            try db.execute(sql: "DELETE FROM containers WHERE namespace = ? AND id = ?", arguments: [namespace, id])
-            if db.changesCount == 0 { throw BerthError.notFound("container \(id.debugDescription) not found") }
-        }
+        try db.write { db in try Self.delete(db, namespace: namespace, id: id) }
+    }
+
+    /// `delete` inside the caller's write transaction.
+    static func delete(_ db: Database, namespace: String, id: String) throws {
+        try db.execute(sql: "DELETE FROM containers WHERE namespace = ? AND id = ?", arguments: [namespace, id])
+        if db.changesCount == 0 { throw BerthError.notFound("container \(id.debugDescription) not found") }
     }
 
     public func setLabels(namespace: String, id: String, _ changes: Labels) throws(BerthError) {

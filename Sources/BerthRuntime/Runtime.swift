@@ -4,6 +4,7 @@ import BerthMetadata
 import BerthOCI
 import BerthSnapshots
 import Foundation
+import GRDB
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,6 +34,10 @@ public final class Runtime: Sendable {
     public struct RootfsHooks: Sendable {
         public var mount: (@Sendable (_ container: Container, _ target: String) throws(BerthError) -> Void)?
         public var remove: (@Sendable (_ namespace: String, _ snapshotter: String, _ key: String) throws(BerthError) -> Void)?
+        /// `remove` as part of a write transaction (see `Snapshotters.removeRecord`): a
+        /// container's removal deletes both records at once.
+        public var removeRecord: (@Sendable (_ db: Database, _ namespace: String, _ snapshotter: String,
+                                             _ key: String) throws -> (@Sendable () throws(BerthError) -> Void)?)?
         public init() {}
     }
 
@@ -102,10 +107,21 @@ public final class Runtime: Sendable {
             }
             try deleteTask(namespace: namespace, id: id, force: true)
         }
-        if rootfs.snapshotter != Container.hostDirectory, let remove = rootfsHooks.current.remove {
-            try remove(namespace, rootfs.snapshotter, rootfs.key)
+        let hooks = rootfsHooks.current
+        if rootfs.snapshotter != Container.hostDirectory, let removeRecord = hooks.removeRecord {
+            // Both records in one transaction; the snapshot's directory goes after it.
+            let removeDirectory = try metadata.write { db in
+                let remove = try removeRecord(db, namespace, rootfs.snapshotter, rootfs.key)
+                try ContainerStore.delete(db, namespace: namespace, id: id)
+                return remove
+            }
+            try removeDirectory?()
+        } else {
+            if rootfs.snapshotter != Container.hostDirectory, let remove = hooks.remove {
+                try remove(namespace, rootfs.snapshotter, rootfs.key)
+            }
+            try containerStore.delete(namespace: namespace, id: id)
         }
-        try containerStore.delete(namespace: namespace, id: id)
         events.publish(namespace: namespace, topic: Topic.containerDelete, ["id": id])
     }
 }

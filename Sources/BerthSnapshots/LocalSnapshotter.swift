@@ -67,23 +67,31 @@ final class LocalSnapshotter: Snapshotter {
     }
 
     func remove(namespace: String, key: String) throws(BerthError) {
-        let snapshotter = name
         let id: Int64 = try metadata.write { db in
-            guard let info = try Self.fetch(db, snapshotter, namespace, key) else {
+            guard let id = try self.removeRecord(db, namespace: namespace, key: key) else {
                 throw BerthError.notFound("snapshot \(key.debugDescription) not found")
             }
-            let children = try String.fetchAll(db, sql: """
-                SELECT key FROM snapshots WHERE namespace = ? AND snapshotter = ? AND parent = ? ORDER BY key LIMIT 3
-                """, arguments: [namespace, snapshotter, key])
-            if !children.isEmpty {
-                throw BerthError.failedPrecondition("snapshot \(key.debugDescription) has children (\(children.joined(separator: ", "))): remove them first")
-            }
-            try db.execute(sql: "DELETE FROM snapshots WHERE namespace = ? AND snapshotter = ? AND key = ?",
-                           arguments: [namespace, snapshotter, key])
-            return info.backendID
+            return id
         }
         // The record is gone; a directory left by a crash here is an orphan that recover() removes.
         try FileSystem.removeTree(directory(for: id))
+    }
+
+    /// Deletes the record of snapshot `key` in the write transaction `db` (refused while
+    /// another snapshot has it as parent); its backend id, or nil when there is no such
+    /// snapshot. The caller removes `directory(for:)` once the transaction has committed.
+    func removeRecord(_ db: Database, namespace: String, key: String) throws -> Int64? {
+        let snapshotter = name
+        guard let info = try Self.fetch(db, snapshotter, namespace, key) else { return nil }
+        let children = try String.fetchAll(db, sql: """
+            SELECT key FROM snapshots WHERE namespace = ? AND snapshotter = ? AND parent = ? ORDER BY key LIMIT 3
+            """, arguments: [namespace, snapshotter, key])
+        if !children.isEmpty {
+            throw BerthError.failedPrecondition("snapshot \(key.debugDescription) has children (\(children.joined(separator: ", "))): remove them first")
+        }
+        try db.execute(sql: "DELETE FROM snapshots WHERE namespace = ? AND snapshotter = ? AND key = ?",
+                       arguments: [namespace, snapshotter, key])
+        return info.backendID
     }
 
     func mounts(namespace: String, key: String) throws(BerthError) -> [Mount] {

@@ -23,6 +23,18 @@ public final class Snapshotters: Sendable {
         self.all = all
     }
 
+    /// Removes snapshot `key` of `snapshotter` as part of the caller's write transaction `db`
+    /// (which may delete other records with it, as a container's removal does): the record
+    /// goes now, and the returned function removes its directory once `db` has committed. Nil
+    /// when there is no such snapshot (or snapshotter).
+    public func removeRecord(_ db: Database, namespace: String, snapshotter: String,
+                             key: String) throws -> (@Sendable () throws(BerthError) -> Void)? {
+        guard let s = all[snapshotter], let id = try s.removeRecord(db, namespace: namespace, key: key) else { return nil }
+        let dir = s.directory(for: id)
+        // A directory left by a crash before this runs is an orphan that recover() removes.
+        return { () throws(BerthError) in try FileSystem.removeTree(dir) }
+    }
+
     /// The snapshotter called `name`, or a notFound error listing the known ones.
     public func snapshotter(named name: String) throws(BerthError) -> any Snapshotter {
         try local(name)
