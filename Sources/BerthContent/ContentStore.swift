@@ -68,6 +68,15 @@ public final class ContentStore: Sendable {
     /// `readBlob`, or nil when the namespace holds no such blob (one lookup for both).
     public func readBlobIfPresent(namespace: String, _ digest: Digest, limit: Int64 = 16 << 20) throws(BerthError) -> [UInt8]? {
         let size = try metadata.read { db in try ContentRecords.size(db, namespace: namespace, digest: digest) }
+        return try readBlob(digest, size: size, limit: limit)
+    }
+
+    /// `readBlobIfPresent` inside the caller's read transaction `db`.
+    public func readBlobIfPresent(_ db: Database, namespace: String, _ digest: Digest, limit: Int64 = 16 << 20) throws -> [UInt8]? {
+        try readBlob(digest, size: try ContentRecords.size(db, namespace: namespace, digest: digest), limit: limit)
+    }
+
+    private func readBlob(_ digest: Digest, size: Int64?, limit: Int64) throws(BerthError) -> [UInt8]? {
         guard let size else { return nil }
         guard size <= limit else { throw .failedPrecondition("blob \(digest) is \(size) bytes, more than \(limit) allowed here") }
         let bytes = try FileSystem.readFile(blobPath(digest))

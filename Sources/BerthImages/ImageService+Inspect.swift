@@ -27,28 +27,35 @@ public struct ImageDetails: Codable, Sendable {
 
 extension ImageService {
     public func inspect(namespace: String, _ name: String) throws(BerthError) -> ImageDetails {
-        let image = try get(namespace: namespace, name)
-        var manifests: [ManifestDetails] = []
-        var seen: [Digest: Int64] = [:]
-        try collect(namespace: namespace, Descriptor(mediaType: image.mediaType, digest: image.digest, size: image.size),
-                    into: &manifests, sizes: &seen)
-        return ImageDetails(image: image, manifests: manifests, size: seen.values.reduce(0, +))
+        let content = self.content
+        // One read transaction for the record and every blob it leads to (`berth run` starts
+        // here).
+        return try metadata.read { db in
+            let image = try Self.record(db, namespace: namespace, name)
+            var manifests: [ManifestDetails] = []
+            var seen: [Digest: Int64] = [:]
+            try self.collect(Descriptor(mediaType: image.mediaType, digest: image.digest, size: image.size), into: &manifests, sizes: &seen) { d in
+                try content.readBlobIfPresent(db, namespace: namespace, d)
+            }
+            return ImageDetails(image: image, manifests: manifests, size: seen.values.reduce(0, +))
+        }
     }
 
     /// The manifests below `d` whose content is present (an import of one platform of an
-    /// index holds only that platform's blobs).
-    func collect(namespace: String, _ d: Descriptor, into out: inout [ManifestDetails], sizes: inout [Digest: Int64]) throws(BerthError) {
+    /// index holds only that platform's blobs); `blob` reads a blob the namespace holds.
+    func collect(_ d: Descriptor, into out: inout [ManifestDetails], sizes: inout [Digest: Int64],
+                 blob: (Digest) throws -> [UInt8]?) throws {
         // A blob the namespace does not hold is skipped.
-        guard let bytes = try content.readBlobIfPresent(namespace: namespace, d.digest) else { return }
+        guard let bytes = try blob(d.digest) else { return }
         sizes[d.digest] = d.size
         if MediaType.isIndex(d.mediaType) {
             let index = try decodeIndex(bytes, what: "index \(d.digest)")
-            for m in index.manifests { try collect(namespace: namespace, m, into: &out, sizes: &sizes) }
+            for m in index.manifests { try collect(m, into: &out, sizes: &sizes, blob: blob) }
             return
         }
         guard MediaType.isManifest(d.mediaType) else { return }
         let m = try decodeManifest(bytes, what: "manifest \(d.digest)")
-        guard let configBytes = try content.readBlobIfPresent(namespace: namespace, m.config.digest) else { return }
+        guard let configBytes = try blob(m.config.digest) else { return }
         let config = try decodeImageConfig(configBytes, what: "config \(m.config.digest)")
         var size = d.size + m.config.size
         sizes[m.config.digest] = m.config.size

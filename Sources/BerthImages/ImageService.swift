@@ -5,6 +5,7 @@ import BerthMetadata
 import BerthOCI
 import BerthSnapshots
 import Foundation
+import GRDB
 
 /// Images: names pointing at target descriptors, import/export of archives, unpack.
 public final class ImageService: Sendable {
@@ -30,11 +31,15 @@ public final class ImageService: Sendable {
 
     /// The image called `name` (normalised, so `busybox` finds docker.io/library/busybox:latest).
     public func get(namespace: String, _ name: String) throws(BerthError) -> ImageRecord {
+        try metadata.read { db in try Self.record(db, namespace: namespace, name) }
+    }
+
+    /// `get` inside the caller's read transaction.
+    static func record(_ db: Database, namespace: String, _ name: String) throws -> ImageRecord {
         let key = (try? Reference.normalize(name)) ?? name
-        let r = try metadata.read { db in
-            try ImageRecords.get(db, namespace: namespace, name: key) ?? ImageRecords.get(db, namespace: namespace, name: name)
+        guard let r = try ImageRecords.get(db, namespace: namespace, name: key) ?? ImageRecords.get(db, namespace: namespace, name: name) else {
+            throw BerthError.notFound("image \(name.debugDescription) not found in namespace \(namespace.debugDescription)")
         }
-        guard let r else { throw .notFound("image \(name.debugDescription) not found in namespace \(namespace.debugDescription)") }
         return r
     }
 

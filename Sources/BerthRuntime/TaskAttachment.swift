@@ -207,7 +207,9 @@ public final class TaskAttachment: Sendable {
             result = s.status
         }
         channel?.continuation.finish()
-        for w in waiters { w.resume(returning: result) }
+        // Not even an empty loop over the continuations without waiters: `berth run` has none,
+        // and a fresh process pays for the element type's first use.
+        if !waiters.isEmpty { for w in waiters { w.resume(returning: result) } }
     }
 
     /// The exit status once the process has exited (255 when its shim vanished); nil while it

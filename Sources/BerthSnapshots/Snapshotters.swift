@@ -10,17 +10,17 @@ public final class Snapshotters: Sendable {
     public static let defaultName = "overlayfs"
     public static let names = ["overlayfs", "native"]
 
-    private let all: [String: LocalSnapshotter]
+    /// In `names` order; an array, not a dictionary keyed by name: two entries, and a
+    /// dictionary's first use costs a fresh process more than the lookups ever do.
+    private let all: [LocalSnapshotter]
 
     public init(paths: BerthPaths, metadata: MetadataStore) {
         self.paths = paths
         self.metadata = metadata
-        var all: [String: LocalSnapshotter] = [:]
-        for name in Self.names {
-            all[name] = LocalSnapshotter(name: name, layout: name == "native" ? .native : .overlay,
-                                         directory: paths.snapshotterDir(name), metadata: metadata)
+        all = Self.names.map { name in
+            LocalSnapshotter(name: name, layout: name == "native" ? .native : .overlay,
+                             directory: paths.snapshotterDir(name), metadata: metadata)
         }
-        self.all = all
     }
 
     /// Removes snapshot `key` of `snapshotter` as part of the caller's write transaction `db`
@@ -29,7 +29,7 @@ public final class Snapshotters: Sendable {
     /// when there is no such snapshot (or snapshotter).
     public func removeRecord(_ db: Database, namespace: String, snapshotter: String,
                              key: String) throws -> (@Sendable () throws(BerthError) -> Void)? {
-        guard let s = all[snapshotter], let id = try s.removeRecord(db, namespace: namespace, key: key) else { return nil }
+        guard let s = all.first(where: { $0.name == snapshotter }), let id = try s.removeRecord(db, namespace: namespace, key: key) else { return nil }
         let dir = s.directory(for: id)
         // A directory left by a crash before this runs is an orphan that recover() removes.
         return { () throws(BerthError) in try FileSystem.removeTree(dir) }
@@ -41,7 +41,7 @@ public final class Snapshotters: Sendable {
     }
 
     func local(_ name: String) throws(BerthError) -> LocalSnapshotter {
-        guard let s = all[name] else {
+        guard let s = all.first(where: { $0.name == name }) else {
             throw .notFound("snapshotter \(name.debugDescription) not found (have: \(Self.names.joined(separator: ", ")))")
         }
         return s
@@ -54,7 +54,7 @@ public final class Snapshotters: Sendable {
     public func recover() throws(BerthError) {
         // A snapshotter without its directory has no snapshots. For the others one read finds
         // the temporary extraction snapshots and the directories every record owns.
-        let present = all.values.filter { FileSystem.isDirectory($0.root) }
+        let present = all.filter { FileSystem.isDirectory($0.root) }
         guard !present.isEmpty else { return }
         let (extractions, owned) = try metadata.read { db in
             let extractions = try Row.fetchAll(db, sql: """
