@@ -101,12 +101,10 @@ extension BerthCore {
         }
         defer { preparedRootfs.withLock { $0 = nil } }
         do {
-            // While the shim sets the task up on another CPU: the deferred start-up recovery,
-            // and a checkpoint that keeps the log short for the next process.
-            return try runtime.startTask(c, shim: shim) {
-                self.recoverIfPending()
-                self.metadata.checkpoint()
-            }
+            // The deferred start-up recovery runs while the shim sets the task up on another
+            // CPU. (A checkpoint of the write-ahead log there, to keep the next process's WAL
+            // index rebuild short, cost more than it saved: its syncs outlast the wait.)
+            return try runtime.startTask(c, shim: shim) { self.recoverIfPending() }
         } catch {
             try? runtime.deleteContainer(namespace: namespace, id: id, force: true)
             throw error

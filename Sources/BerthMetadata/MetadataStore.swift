@@ -63,15 +63,6 @@ public final class MetadataStore: Sendable {
         return config
     }
 
-    /// Copies the write-ahead log into the database (a passive checkpoint: it waits for no
-    /// one and gives up on busy pages). The next write then starts the log over, so the next
-    /// berth process, which rebuilds SQLite's WAL index from the whole log, reads a short one;
-    /// and no later commit in this process pays for an automatic checkpoint. Errors are left
-    /// to the next checkpoint.
-    public func checkpoint() {
-        try? pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
-    }
-
     /// Runs `body` in one IMMEDIATE write transaction; it commits when `body` returns.
     public func write<T: Sendable>(_ body: (Database) throws -> T) throws(BerthError) -> T {
         try transaction(.immediate, body)
