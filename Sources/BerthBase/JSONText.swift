@@ -37,14 +37,22 @@ public struct JSONText {
         array(list) { w, s in w.string(s) }
     }
 
+    /// Inlinable (as `Object.optional`), so that callers in other modules get it specialized:
+    /// an unspecialized generic call makes a fresh process build `T`'s metadata at first use.
+    @inlinable
     public mutating func array<T>(_ list: [T], _ element: (inout JSONText, T) -> Void) {
-        bytes.append(UInt8(ascii: "["))
-        for (i, e) in list.enumerated() {
-            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+        appendByte(UInt8(ascii: "["))
+        var first = true
+        for e in list {
+            if !first { appendByte(UInt8(ascii: ",")) }
+            first = false
             element(&self, e)
         }
-        bytes.append(UInt8(ascii: "]"))
+        appendByte(UInt8(ascii: "]"))
     }
+
+    @usableFromInline
+    mutating func appendByte(_ b: UInt8) { bytes.append(b) }
 
     /// An object whose fields the body writes with `field`, in sorted key order.
     public mutating func object(_ body: (inout Object) -> Void) {
@@ -76,6 +84,7 @@ public struct JSONText {
         }
 
         /// A field that is left out when nil, as `encodeIfPresent` does.
+        @inlinable
         public mutating func optional<T>(_ key: String, _ value: T?, _ write: (inout JSONText, T) -> Void) {
             guard let value else { return }
             field(key) { write(&$0, value) }

@@ -33,21 +33,21 @@ extension ImageService {
         return try metadata.read { db in
             let image = try Self.record(db, namespace: namespace, name)
             var manifests: [ManifestDetails] = []
-            var seen: [Digest: Int64] = [:]
+            var seen = BlobSizes()
             try self.collect(Descriptor(mediaType: image.mediaType, digest: image.digest, size: image.size), into: &manifests, sizes: &seen) { d in
                 try content.readBlobIfPresent(db, namespace: namespace, d)
             }
-            return ImageDetails(image: image, manifests: manifests, size: seen.values.reduce(0, +))
+            return ImageDetails(image: image, manifests: manifests, size: seen.total)
         }
     }
 
     /// The manifests below `d` whose content is present (an import of one platform of an
     /// index holds only that platform's blobs); `blob` reads a blob the namespace holds.
-    func collect(_ d: Descriptor, into out: inout [ManifestDetails], sizes: inout [Digest: Int64],
+    func collect(_ d: Descriptor, into out: inout [ManifestDetails], sizes: inout BlobSizes,
                  blob: (Digest) throws -> [UInt8]?) throws {
         // A blob the namespace does not hold is skipped.
         guard let bytes = try blob(d.digest) else { return }
-        sizes[d.digest] = d.size
+        sizes.add(d.digest, d.size)
         if MediaType.isIndex(d.mediaType) {
             let index = try decodeIndex(bytes, what: "index \(d.digest)")
             for m in index.manifests { try collect(m, into: &out, sizes: &sizes, blob: blob) }
@@ -58,9 +58,22 @@ extension ImageService {
         guard let configBytes = try blob(m.config.digest) else { return }
         let config = try decodeImageConfig(configBytes, what: "config \(m.config.digest)")
         var size = d.size + m.config.size
-        sizes[m.config.digest] = m.config.size
-        for l in m.layers { size += l.size; sizes[l.digest] = l.size }
+        sizes.add(m.config.digest, m.config.size)
+        for l in m.layers { size += l.size; sizes.add(l.digest, l.size) }
         out.append(ManifestDetails(digest: d.digest, mediaType: d.mediaType, platform: d.platform ?? config.platform,
                                    config: m.config, imageConfig: config, layers: m.layers, size: size))
+    }
+}
+
+/// The blobs an image holds, each counted once: a list, not a dictionary (an image has a few
+/// dozen blobs, and a dictionary keyed by digest costs a fresh process its first use).
+struct BlobSizes {
+    private var digests: [Digest] = []
+    private(set) var total: Int64 = 0
+
+    mutating func add(_ digest: Digest, _ size: Int64) {
+        guard !digests.contains(digest) else { return }
+        digests.append(digest)
+        total += size
     }
 }
