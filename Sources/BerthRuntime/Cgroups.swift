@@ -227,10 +227,10 @@ public struct Cgroup: Sendable, Equatable {
         switch hierarchy.mode {
         case .v1:
             guard let d = dir("memory"), let text = try? FileSystem.readString(d + "/memory.oom_control") else { return nil }
-            return Self.keyed(text)["oom_kill"]
+            return Self.value("oom_kill", in: text)
         case .v2(let root):
             guard let text = try? FileSystem.readString(root + "/" + relative + "/memory.events") else { return nil }
-            return Self.keyed(text)["oom_kill"]
+            return Self.value("oom_kill", in: text)
         }
     }
 
@@ -263,6 +263,16 @@ public struct Cgroup: Sendable, Equatable {
     }
 
     /// `key value` lines (memory.oom_control, memory.events, cpu.stat, cgroup.events).
+    /// One key of a `key value` file: every task's exit reads the OOM count, and a
+    /// dictionary of all of them costs a fresh process its first use.
+    static func value(_ key: String, in text: String) -> Int64? {
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            if f.count == 2, f[0] == key { return Int64(f[1]) }
+        }
+        return nil
+    }
+
     static func keyed(_ text: String) -> [String: Int64] {
         var out: [String: Int64] = [:]
         for line in text.split(separator: "\n") {
