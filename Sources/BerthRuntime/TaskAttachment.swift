@@ -41,6 +41,7 @@ public final class TaskAttachment: Sendable {
         let stream: AsyncStream<[UInt8]>
         let continuation: AsyncStream<[UInt8]>.Continuation
         init() { (stream, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .unbounded) }
+        @inline(never) func finish() { continuation.finish() }
     }
 
     /// Attaches to the init of the task in `bundle`. When the shim is already gone (a task that
@@ -198,18 +199,25 @@ public final class TaskAttachment: Sendable {
         }
         guard first else { return }
         if !isDetached { onExit?(status) }
-        var waiters: [CheckedContinuation<Int32?, Never>] = []
-        var result: Int32?
-        state.withLock { s in
+        let waiting = state.withLock { s -> Bool in
             s.finished = true
             if !s.detached { s.status = status }
-            swap(&waiters, &s.waiters)
-            result = s.status
+            return !s.waiters.isEmpty
         }
-        channel?.continuation.finish()
-        // Not even an empty loop over the continuations without waiters: `berth run` has none,
-        // and a fresh process pays for the element type's first use.
-        if !waiters.isEmpty { for w in waiters { w.resume(returning: result) } }
+        // The stream and the waiters' continuations only where they exist: `berth run` has
+        // neither, and a fresh process pays for each of their types' first use.
+        channel?.finish()
+        if waiting { resumeWaiters() }
+    }
+
+    @inline(never)
+    private func resumeWaiters() {
+        var waiters: [CheckedContinuation<Int32?, Never>] = []
+        let result = state.withLock { s -> Int32? in
+            swap(&waiters, &s.waiters)
+            return s.status
+        }
+        for w in waiters { w.resume(returning: result) }
     }
 
     /// The exit status once the process has exited (255 when its shim vanished); nil while it

@@ -13,6 +13,13 @@ struct BerthMain {
             request.executeInForeground()
             exit(0)
         }
+        runAsync(request, args)
+    }
+
+    /// Apart from `main`, so that the foreground run's path never touches the concurrency
+    /// runtime's types (a fresh process pays for each type's first use).
+    @inline(never)
+    static func runAsync(_ request: RunRequest?, _ args: [String]) -> Never {
         Task {
             if let request { await request.execute() } else { await run(args) }
             exit(0)
