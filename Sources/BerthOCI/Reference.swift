@@ -39,7 +39,7 @@ public struct Reference: Sendable, Hashable, CustomStringConvertible {
         var path = String(rest)
         if let slash = rest.firstIndex(of: "/") {
             let first = rest[..<slash]
-            if first.contains(".") || first.contains(":") || first == "localhost" || first.lowercased() != first {
+            if first.contains(".") || first.contains(":") || first == "localhost" || Self.hasUppercase(first) {
                 domain = String(first)
                 path = String(rest[rest.index(after: slash)...])
             }
@@ -66,17 +66,29 @@ public struct Reference: Sendable, Hashable, CustomStringConvertible {
         return word(u[0]) && u.dropFirst().allSatisfy { word($0) || $0 == 46 || $0 == 45 }
     }
 
+    /// Whether lowercasing changes `s` (Docker's test for a registry host in the first
+    /// component): ASCII by bytes, without Unicode's case tables unless there is more.
+    static func hasUppercase(_ s: Substring) -> Bool {
+        if s.utf8.contains(where: { $0 >= 0x80 }) { return s.lowercased() != s }
+        return s.utf8.contains { $0 >= 65 && $0 <= 90 }
+    }
+
+    /// Host names of ASCII letters, digits and inner hyphens, dot-separated, an optional
+    /// numeric port; or an IPv6 literal in brackets. Checked by bytes: Character's Unicode
+    /// properties cost a fresh process their tables' first use.
     static func isValidDomain(_ d: String) -> Bool {
+        func digit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+        func letter(_ c: UInt8) -> Bool { (c >= 65 && c <= 90) || (c >= 97 && c <= 122) }
         var host = Substring(d)
         if let colon = d.lastIndex(of: ":"), !d.hasSuffix("]") {
             let port = d[d.index(after: colon)...]
-            guard !port.isEmpty, port.allSatisfy(\.isNumber) else { return false }
+            guard !port.isEmpty, port.utf8.allSatisfy(digit) else { return false }
             host = d[..<colon]
         }
         guard !host.isEmpty else { return false }
         if host.hasPrefix("[") { return host.hasSuffix("]") }
-        return host.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
-            !label.isEmpty && label.first != "-" && label.last != "-" && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        return host.utf8.split(separator: 46, omittingEmptySubsequences: false).allSatisfy { label in
+            !label.isEmpty && label.first != 45 && label.last != 45 && label.allSatisfy { letter($0) || digit($0) || $0 == 45 }
         }
     }
 

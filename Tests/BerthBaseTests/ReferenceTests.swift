@@ -10,13 +10,17 @@ import Testing
         ("index.docker.io/library/alpine:3", "docker.io/library/alpine:3"),
         ("localhost:5000/x/y:z", "localhost:5000/x/y:z"),
         ("quay.io/a/b", "quay.io/a/b:latest"),
+        ("Registry.Example.com/a/b:v1", "Registry.Example.com/a/b:v1"),
+        ("[::1]:5000/a", "[::1]:5000/a:latest"),
+        ("my-registry:443/team/app", "my-registry:443/team/app:latest"),
         ("ghcr.io/o/r@sha256:" + String(repeating: "a", count: 64), "ghcr.io/o/r@sha256:" + String(repeating: "a", count: 64)),
     ])
     func normalises(_ input: String, _ expected: String) throws {
         #expect(try Reference.normalize(input) == expected)
     }
 
-    @Test(arguments: ["", "Busybox", "a//b", "x:", "x@sha256:zz", "-a", "a/b:-bad", "UPPER.io/ok:tag:x"])
+    @Test(arguments: ["", "Busybox", "a//b", "x:", "x@sha256:zz", "-a", "a/b:-bad", "UPPER.io/ok:tag:x",
+                      "host:12a/x", "exa_mple.com/x", "-bad.io/x", "bad-.io/x", "\u{E9}/x", "r\u{E9}g.io/x", "h:/x"])
     func rejects(_ input: String) {
         #expect(throws: BerthError.self) { try Reference.parse(input) }
     }
