@@ -7,6 +7,26 @@ import Glibc
 /// and fsync, both of which the stores need for crash safety.
 public enum FileSystem {
     /// mkdir -p with the given mode for directories it creates.
+    /// `path` without its last component, as NSString's `deletingLastPathComponent` has it
+    /// ("/a/b/" -> "/a", "/a" -> "/", "a" -> ""), in plain Swift: bridging to NSString costs a
+    /// fresh process its first use, and every container start splits a few paths.
+    public static func parentDirectory(_ path: String) -> String {
+        var u = Array(path.utf8)
+        while u.count > 1, u.last == 0x2F { u.removeLast() }
+        guard var end = u.lastIndex(of: 0x2F) else { return "" }
+        while end > 0, u[end - 1] == 0x2F { end -= 1 }
+        return end == 0 ? "/" : String(decoding: u[..<end], as: UTF8.self)
+    }
+
+    /// The last component of `path`, as NSString's `lastPathComponent` ("/a/b/" -> "b", "/" -> "/").
+    public static func lastComponent(_ path: String) -> String {
+        var u = Array(path.utf8)
+        while u.count > 1, u.last == 0x2F { u.removeLast() }
+        if u == [0x2F] { return "/" }
+        guard let slash = u.lastIndex(of: 0x2F) else { return String(decoding: u, as: UTF8.self) }
+        return String(decoding: u[(slash + 1)...], as: UTF8.self)
+    }
+
     public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(BerthError) {
         if path.isEmpty || path == "/" { return }
         var st = stat()
@@ -14,7 +34,7 @@ public enum FileSystem {
             guard (st.st_mode & S_IFMT) == S_IFDIR else { throw .failedPrecondition("\(path): not a directory") }
             return
         }
-        try makeDirectories((path as NSString).deletingLastPathComponent, mode: mode)
+        try makeDirectories(parentDirectory(path), mode: mode)
         if mkdir(path, mode) != 0 && errno != EEXIST { throw .system("mkdir", path) }
     }
 
@@ -62,8 +82,8 @@ public enum FileSystem {
     /// Writes a file atomically: temp file in the same directory, fsync, rename, fsync of the
     /// directory. Readers see the old contents or the new, never a torn file.
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(BerthError) {
-        let dir = (path as NSString).deletingLastPathComponent
-        let tmp = "\(dir)/.tmp-\((path as NSString).lastPathComponent)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let dir = parentDirectory(path)
+        let tmp = "\(dir)/.tmp-\(lastComponent(path))-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw .system("create", tmp) }
         do throws(BerthError) {

@@ -153,7 +153,7 @@ final class ContentLock {
     private var fd: Int32
 
     init(path: String, exclusive: Bool) throws(BerthError) {
-        try FileSystem.makeDirectories((path as NSString).deletingLastPathComponent, mode: 0o711)
+        try FileSystem.makeDirectories(FileSystem.parentDirectory(path), mode: 0o711)
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .system("open", path) }
         while flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0 {

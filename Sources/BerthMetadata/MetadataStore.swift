@@ -22,7 +22,7 @@ public final class MetadataStore: Sendable {
                 pool = current
                 return
             }
-            try FileSystem.makeDirectories((path as NSString).deletingLastPathComponent, mode: 0o711)
+            try FileSystem.makeDirectories(FileSystem.parentDirectory(path), mode: 0o711)
             // Two processes opening a fresh root would both see "no migrations applied" and
             // both create the tables; a file lock makes the second wait and find them.
             let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)

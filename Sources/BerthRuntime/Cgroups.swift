@@ -307,7 +307,7 @@ public struct Cgroup: Sendable, Equatable {
     }
 
     static func isCgroupFS(_ path: String) -> Bool {
-        let magic = berth_fs_magic((path as NSString).deletingLastPathComponent)
+        let magic = berth_fs_magic(FileSystem.parentDirectory(path))
         // CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC
         return magic == 0x27e0eb || magic == 0x63677270
     }

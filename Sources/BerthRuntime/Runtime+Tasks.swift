@@ -37,7 +37,7 @@ extension Runtime {
         defer { prepared?.cancel() }
         let (namespace, id) = (c.namespace, c.id)
         let dir = bundle(namespace, id)
-        let parent = (dir as NSString).deletingLastPathComponent
+        let parent = FileSystem.parentDirectory(dir)
         try FileSystem.makeDirectories(parent, mode: 0o711)
         if FileSystem.exists(dir) {
             let existing = try task(namespace: namespace, id: id)

@@ -117,7 +117,8 @@ public struct SeccompProfile: Codable, Sendable, Equatable {
     }
 
     static func parseKernel(_ s: String) -> (Int, Int)? {
-        let parts = s.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        // By bytes: Character.isNumber would load Unicode's property tables for "6.18.44-...".
+        let parts = s.utf8.split(whereSeparator: { $0 < 48 || $0 > 57 }).prefix(2).compactMap { Int(String(decoding: $0, as: UTF8.self)) }
         return parts.count == 2 ? (parts[0], parts[1]) : nil
     }
 

@@ -15,7 +15,7 @@ enum ShimLauncher {
         let n = readlink("/proc/self/exe", &buf, buf.count - 1)
         guard n > 0 else { throw .system("readlink", "/proc/self/exe") }
         let exe = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let candidate = (exe as NSString).deletingLastPathComponent + "/berth-shim"
+        let candidate = FileSystem.parentDirectory(exe) + "/berth-shim"
         guard access(candidate, X_OK) == 0 else {
             throw .notFound("berth-shim not found at \(candidate) (set BERTH_SHIM)")
         }
