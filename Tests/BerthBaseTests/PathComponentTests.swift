@@ -5,7 +5,13 @@ import Testing
 /// FileSystem's path splitting stands in for NSString's on every container start: the same
 /// answers for every shape of path.
 @Suite struct PathComponentTests {
-    static let paths = ["/a/b", "/a/b/", "/a", "/", "a", "a/b", "a/b/", "//a", "/a//b", "/a/b//", "", "./a", "../a/b", "/a/.b"]
+    // Not "": Foundation's own deletingLastPathComponent traps on it (ours gives "").
+    static let paths = ["/a/b", "/a/b/", "/a", "/", "a", "a/b", "a/b/", "//a", "/a//b", "/a/b//", "./a", "../a/b", "/a/.b"]
+
+    @Test func emptyPath() {
+        #expect(FileSystem.parentDirectory("") == "")
+        #expect(FileSystem.lastComponent("") == "")
+    }
 
     @Test(arguments: paths)
     func parentDirectoryAsNSString(_ p: String) {
