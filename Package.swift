@@ -99,7 +99,9 @@ let package = Package(
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthCore", "BerthTestSupport"]),
         .testTarget(name: "BerthUITests", dependencies: ["BerthUI", "BerthTestSupport"]),
         .testTarget(name: "BerthCLITests", dependencies: ["berth"]),
-        .testTarget(name: "BerthIntegrationTests", dependencies: ["BerthCore", "BerthUI", "BerthTestSupport"]),
+        // The fixture script is run by path (#filePath), not bundled.
+        .testTarget(name: "BerthIntegrationTests", dependencies: ["BerthCore", "BerthUI", "BerthTestSupport"],
+                    exclude: ["SnapshotsFixture.sh"]),
     ],
     swiftLanguageModes: [.v6]
 )
