@@ -6,13 +6,11 @@ import Glibc
 /// Small POSIX helpers with errors that name the path. Foundation's FileManager hides errno
 /// and fsync, both of which the stores need for crash safety.
 public enum FileSystem {
-    /// mkdir -p with the given mode for directories it creates.
     /// `path` without its last component, as NSString's `deletingLastPathComponent` has it
     /// ("/a/b/" -> "/a", "/a" -> "/", "a" -> ""), in plain Swift: bridging to NSString costs a
     /// fresh process its first use, and every container start splits a few paths.
     public static func parentDirectory(_ path: String) -> String {
-        var u = Array(path.utf8)
-        while u.count > 1, u.last == 0x2F { u.removeLast() }
+        let u = withoutTrailingSlashes(path)
         guard var end = u.lastIndex(of: 0x2F) else { return "" }
         while end > 0, u[end - 1] == 0x2F { end -= 1 }
         return end == 0 ? "/" : String(decoding: u[..<end], as: UTF8.self)
@@ -20,13 +18,20 @@ public enum FileSystem {
 
     /// The last component of `path`, as NSString's `lastPathComponent` ("/a/b/" -> "b", "/" -> "/").
     public static func lastComponent(_ path: String) -> String {
-        var u = Array(path.utf8)
-        while u.count > 1, u.last == 0x2F { u.removeLast() }
+        let u = withoutTrailingSlashes(path)
         if u == [0x2F] { return "/" }
         guard let slash = u.lastIndex(of: 0x2F) else { return String(decoding: u, as: UTF8.self) }
         return String(decoding: u[(slash + 1)...], as: UTF8.self)
     }
 
+    /// The bytes of `path` without trailing slashes ("/" stays).
+    private static func withoutTrailingSlashes(_ path: String) -> [UInt8] {
+        var u = Array(path.utf8)
+        while u.count > 1, u.last == 0x2F { u.removeLast() }
+        return u
+    }
+
+    /// mkdir -p with the given mode for directories it creates.
     public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(BerthError) {
         if path.isEmpty || path == "/" { return }
         var st = stat()

@@ -127,9 +127,9 @@ extension BerthCore {
         let prepared = self.preparedRootfs
         var hooks = Runtime.RootfsHooks()
         hooks.mount = { (c: Container, target: String) throws(BerthError) in
-            let just = prepared.withLock { p -> [Mount]? in
-                defer { p = nil }
-                guard let p, p.namespace == c.namespace, p.snapshotter == c.snapshotter, p.key == c.snapshotKey else { return nil }
+            let just = prepared.withLock { slot -> [Mount]? in
+                defer { slot = nil }
+                guard let p = slot, p.namespace == c.namespace, p.snapshotter == c.snapshotter, p.key == c.snapshotKey else { return nil }
                 return p.mounts
             }
             let mounts: [Mount]
@@ -138,13 +138,6 @@ extension BerthCore {
             }
             let removeOnExit = c.spec.annotations?[SpecGenerator.removeOnExitAnnotation] == "true"
             try Mount.mountAll(removeOnExit ? mounts.map(\.volatile) : mounts, at: target)
-        }
-        hooks.remove = { (namespace: String, snapshotter: String, key: String) throws(BerthError) in
-            do throws(BerthError) {
-                try snapshotters.snapshotter(named: snapshotter).remove(namespace: namespace, key: key)
-            } catch {
-                if error.code != .notFound { throw error }
-            }
         }
         hooks.removeRecord = { db, namespace, snapshotter, key in
             try snapshotters.removeRecord(db, namespace: namespace, snapshotter: snapshotter, key: key)

@@ -262,7 +262,6 @@ public struct Cgroup: Sendable, Equatable {
         }
     }
 
-    /// `key value` lines (memory.oom_control, memory.events, cpu.stat, cgroup.events).
     /// One key of a `key value` file: every task's exit reads the OOM count, and a
     /// dictionary of all of them costs a fresh process its first use.
     static func value(_ key: String, in text: String) -> Int64? {
@@ -273,6 +272,7 @@ public struct Cgroup: Sendable, Equatable {
         return nil
     }
 
+    /// `key value` lines (memory.oom_control, memory.events, cpu.stat, cgroup.events).
     static func keyed(_ text: String) -> [String: Int64] {
         var out: [String: Int64] = [:]
         for line in text.split(separator: "\n") {

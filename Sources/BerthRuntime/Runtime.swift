@@ -33,9 +33,9 @@ public final class Runtime: Sendable {
     /// How a rootfs held by a snapshotter is mounted and removed (set by BerthCore).
     public struct RootfsHooks: Sendable {
         public var mount: (@Sendable (_ container: Container, _ target: String) throws(BerthError) -> Void)?
-        public var remove: (@Sendable (_ namespace: String, _ snapshotter: String, _ key: String) throws(BerthError) -> Void)?
-        /// `remove` as part of a write transaction (see `Snapshotters.removeRecord`): a
-        /// container's removal deletes both records at once.
+        /// Removes a snapshot's record as part of a write transaction and gives what removes its
+        /// directory after the commit (see `Snapshotters.removeRecord`): a container's removal
+        /// deletes both records at once.
         public var removeRecord: (@Sendable (_ db: Database, _ namespace: String, _ snapshotter: String,
                                              _ key: String) throws -> (@Sendable () throws(BerthError) -> Void)?)?
         public init() {}
@@ -107,21 +107,14 @@ public final class Runtime: Sendable {
             }
             try deleteTask(namespace: namespace, id: id, force: true)
         }
-        let hooks = rootfsHooks.current
-        if rootfs.snapshotter != Container.hostDirectory, let removeRecord = hooks.removeRecord {
-            // Both records in one transaction; the snapshot's directory goes after it.
-            let removeDirectory = try metadata.write { db in
-                let remove = try removeRecord(db, namespace, rootfs.snapshotter, rootfs.key)
-                try ContainerStore.delete(db, namespace: namespace, id: id)
-                return remove
-            }
-            try removeDirectory?()
-        } else {
-            if rootfs.snapshotter != Container.hostDirectory, let remove = hooks.remove {
-                try remove(namespace, rootfs.snapshotter, rootfs.key)
-            }
-            try containerStore.delete(namespace: namespace, id: id)
+        let removeRecord = rootfs.snapshotter == Container.hostDirectory ? nil : rootfsHooks.current.removeRecord
+        // Both records in one transaction; the snapshot's directory goes after it.
+        let removeDirectory = try metadata.write { db in
+            let remove = try removeRecord.flatMap { try $0(db, namespace, rootfs.snapshotter, rootfs.key) }
+            try ContainerStore.delete(db, namespace: namespace, id: id)
+            return remove
         }
+        try removeDirectory?()
         events.publish(namespace: namespace, topic: Topic.containerDelete, ["id": id])
     }
 }
