@@ -90,6 +90,16 @@ public final class MetadataStore: Sendable {
         }
     }
 
+    /// Runs `insert`, turning a primary-key violation into `alreadyExists(message)`: an insert
+    /// that a duplicate key refuses needs no look-up before it.
+    public static func refusingDuplicate(_ message: @autoclosure () -> String, _ insert: () throws -> Void) throws {
+        do {
+            try insert()
+        } catch let e as DatabaseError where e.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            throw BerthError.alreadyExists(message())
+        }
+    }
+
     static func map(_ error: any Error) -> BerthError {
         if let e = error as? BerthError { return e }
         if let e = error as? DatabaseError {

@@ -33,14 +33,14 @@ public struct ContainerStore: Sendable {
         let spec = Data(c.spec.jsonBytes())
         try db.write { db in
             try NamespaceStore.ensure(db, c.namespace)
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM containers WHERE namespace = ? AND id = ?", arguments: [c.namespace, c.id]) == true {
-                throw BerthError.alreadyExists("container \(c.id.debugDescription) already exists")
+            // A duplicate id is refused by the primary key: no look-up first.
+            try MetadataStore.refusingDuplicate("container \(c.id.debugDescription) already exists") {
+                try db.execute(sql: """
+                    INSERT INTO containers(namespace, id, image, runtime, snapshotter, snapshot_key, spec, labels, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [c.namespace, c.id, c.image, c.runtime, c.snapshotter, c.snapshotKey, spec,
+                                     LabelsColumn.encode(c.labels), c.createdAt.unixSeconds, c.updatedAt.unixSeconds])
             }
-            try db.execute(sql: """
-                INSERT INTO containers(namespace, id, image, runtime, snapshotter, snapshot_key, spec, labels, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [c.namespace, c.id, c.image, c.runtime, c.snapshotter, c.snapshotKey, spec,
-                                 LabelsColumn.encode(c.labels), c.createdAt.unixSeconds, c.updatedAt.unixSeconds])
         }
     }
 

@@ -157,9 +157,6 @@ final class LocalSnapshotter: Snapshotter {
         // start 0.3 ms here (much more on a busy disk), held under the database's write lock.
         return try metadata.write { db in
             try NamespaceStore.ensure(db, namespace)
-            if try Self.fetch(db, snapshotter, namespace, key) != nil {
-                throw BerthError.alreadyExists("snapshot \(key.debugDescription) already exists")
-            }
             var chain: [SnapshotInfo] = []
             if let parent {
                 guard let p = try Self.fetch(db, snapshotter, namespace, parent) else {
@@ -175,11 +172,15 @@ final class LocalSnapshotter: Snapshotter {
                 ON CONFLICT(snapshotter) DO UPDATE SET next_id = next_id + 1 RETURNING next_id
                 """, arguments: [snapshotter])!
             let now = Date()
-            try db.execute(sql: """
-                INSERT INTO snapshots(namespace, snapshotter, key, backend_id, kind, parent, labels, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [namespace, snapshotter, key, id, kind.rawValue, parent, LabelsColumn.encode(labels),
-                                 now.unixSeconds, now.unixSeconds])
+            // A duplicate key is refused by the primary key (the whole transaction, id included,
+            // rolls back): no look-up first.
+            try MetadataStore.refusingDuplicate("snapshot \(key.debugDescription) already exists") {
+                try db.execute(sql: """
+                    INSERT INTO snapshots(namespace, snapshotter, key, backend_id, kind, parent, labels, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [namespace, snapshotter, key, id, kind.rawValue, parent, LabelsColumn.encode(labels),
+                                     now.unixSeconds, now.unixSeconds])
+            }
             do {
                 try self.makeDirectories(id, copying: layout == .native ? chain.first : nil)
             } catch {

@@ -44,8 +44,10 @@ import Testing
         try f.check(["run", "-d", "--name", "busy", "--rootfs", f.rootfs, "sleep", "100"])
         let running = f.leftovers()
         #expect(running.shims.count == 1 && running.bundles == ["busy"] && !running.cgroups.isEmpty && running.mounts.count == 1)
-        try expectClean(f, running, try f.berth(["run", "-d", "--name", "busy", "--rootfs", f.rootfs, "true"]), mentions: "busy")
-        try expectClean(f, running, try f.berth(["containers", "create", "--name", "busy", "--rootfs", f.rootfs, "true"]), mentions: "busy")
+        try expectClean(f, running, try f.berth(["run", "-d", "--name", "busy", "--rootfs", f.rootfs, "true"]),
+                        mentions: "container \"busy\" already exists")
+        try expectClean(f, running, try f.berth(["containers", "create", "--name", "busy", "--rootfs", f.rootfs, "true"]),
+                        mentions: "container \"busy\" already exists")
         try expectClean(f, running, try f.berth(["tasks", "start", "busy"]), mentions: "busy")
         try expectClean(f, running, try f.berth(["containers", "rm", "busy"]), mentions: "busy")
         try expectClean(f, running, try f.berth(["tasks", "rm", "busy"]), mentions: "busy")

@@ -14,7 +14,16 @@ import Testing
         try f.check(["containers", "create", "--name", "keep", "localhost/busybox:latest"])
         let info = try f.check(["containers", "info", "keep"])
         #expect(info.contains("\"snapshotter\" : \"overlayfs\"") && info.contains("\"/bin/sh\""), "\(info)")
-        #expect(try f.check(["snapshots", "ls"]).contains("keep"))
+        let snapshots = try f.check(["snapshots", "ls"])
+        #expect(snapshots.contains("keep"))
+        // A duplicate id is refused by name, and leaves the container and its snapshot as they were.
+        for args in [["containers", "create", "--name", "keep", "localhost/busybox:latest"],
+                     ["run", "--rm", "--name", "keep", "localhost/busybox:latest", "true"]] {
+            let dup = try f.berth(args)
+            #expect(dup.status != 0 && dup.stderr == "berth: container \"keep\" already exists\n", "\(args): \(dup.stderr)")
+        }
+        #expect(try f.check(["snapshots", "ls"]) == snapshots)
+        #expect(try f.check(["containers", "info", "keep"]) == info)
         try f.check(["tasks", "start", "keep"])
         try f.check(["containers", "rm", "--force", "keep"])
         #expect(!(try f.check(["snapshots", "ls"]).contains("keep")))

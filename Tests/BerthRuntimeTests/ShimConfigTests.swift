@@ -55,7 +55,7 @@ import Testing
         o.command = ["true"]
         try core.createContainer(namespace: "default", id: "a", rootfs: .directory(rootfs), options: o, labels: ["k": "v"])
         #expect { try core.createContainer(namespace: "default", id: "a", rootfs: .directory(rootfs), options: o) }
-            throws: { ($0 as? BerthError)?.code == .alreadyExists }
+            throws: { ($0 as? BerthError)?.code == .alreadyExists && ($0 as? BerthError)?.message == "container \"a\" already exists" }
         let c = try core.runtime.container(namespace: "default", id: "a")
         #expect(c.snapshotter == Container.hostDirectory && c.snapshotKey == rootfs && c.labels == ["k": "v"])
         #expect(c.spec.process?.args == ["true"])

@@ -22,6 +22,10 @@ import Testing
         _ = try s.prepare(namespace: "default", key: "b-active", parent: "a", labels: [:])
         try s.commit(namespace: "default", name: "b", key: "b-active", labels: [:])
         let active = try s.prepare(namespace: "default", key: "c", parent: "b", labels: [:])
+        // A duplicate key is refused, and the snapshot it names stays as it was.
+        #expect { try s.prepare(namespace: "default", key: "c", parent: "a", labels: [:]) }
+            throws: { ($0 as? BerthError)?.code == .alreadyExists && ($0 as? BerthError)?.message == "snapshot \"c\" already exists" }
+        #expect(try s.stat(namespace: "default", key: "c").parent == "b")
         let view1 = try s.view(namespace: "default", key: "v1", parent: "a", labels: [:])
         let view2 = try s.view(namespace: "default", key: "v2", parent: "b", labels: [:])
         if name == "overlayfs" {

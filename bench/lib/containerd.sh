@@ -1,14 +1,15 @@
 # Sourced by benchmark scripts: start a private containerd (own root, state, socket and
 # config in a temp dir) as the peer to measure against, and stop it on exit.
 #   source bench/lib/containerd.sh; ctrd_start; ctr_ images ls; (stopped by the EXIT trap)
-# CTRD_BASE puts its directory elsewhere than /tmp (e.g. on the file system under test).
+# CTRD_BASE puts its directory elsewhere than /tmp (e.g. on the file system under test);
+# CTRD_STATE puts its state directory elsewhere than in it (e.g. on a tmpfs, as /run is).
 ctrd_start() {
   CTRD_DIR=$(mktemp -d "${CTRD_BASE:-/tmp}/berth-bench-ctrd-XXXXXX")
   CTRD_SOCK="$CTRD_DIR/c.sock"
   cat > "$CTRD_DIR/config.toml" <<TOML
 version = 2
 root = "$CTRD_DIR/root"
-state = "$CTRD_DIR/state"
+state = "${CTRD_STATE:-$CTRD_DIR/state}"
 disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [grpc]
   address = "$CTRD_SOCK"

@@ -14,15 +14,21 @@ command -v hyperfine >/dev/null && command -v jq >/dev/null || { echo "needs hyp
 source bench/lib/containerd.sh
 
 WORK=$(mktemp -d /tmp/berth-bench-run-XXXXXX)
-export BERTH_ROOT="$WORK/root" BERTH_STATE="$WORK/state" BERTH_NAMESPACE=bench
+# Both runtimes keep their state (task bundles, sockets, pid and exit files) on one tmpfs, as
+# they do by default on a Debian host, where /run is a tmpfs: /run/berth, /run/containerd.
+# Their persistent roots (records, snapshots) stay on the disk.
+mkdir "$WORK/run"
+mount -t tmpfs -o mode=0755 berth-bench-run "$WORK/run"
+export BERTH_ROOT="$WORK/root" BERTH_STATE="$WORK/run/berth" BERTH_NAMESPACE=bench
+export CTRD_STATE="$WORK/run/containerd"
 IMAGE=localhost/busybox:latest
 cleanup() {
   [ -s "$WORK/errors.log" ] && { echo "== failed runs:"; cat "$WORK/errors.log"; } >&2
   "$BERTH" containers ls -q 2>/dev/null | xargs -r "$BERTH" containers rm --force >/dev/null 2>&1 || true
   "$BERTH" images unmount "$WORK/floor" >/dev/null 2>&1 || true
+  ctrd_stop
   awk -v d="$WORK" '$5 ~ "^"d {print $5}' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   rm -rf "$WORK"
-  ctrd_stop
 }
 trap cleanup EXIT
 
