@@ -8,9 +8,13 @@ import Glibc
 /// CAP_SYS_RESOURCE; a container asking for more gets berth's own ceiling instead of failing
 /// to start, as rootless runtimes do.
 enum HostCeilings {
+    /// This process's /proc/self/status, read once: its capability sets do not change, and
+    /// every task start asks for two of them.
+    private static let status: [UInt8]? = try? FileSystem.readFile("/proc/self/status")
+
     /// A `Cap...:` mask of /proc/self/status, parsed by hand (this runs at every task start).
     static func capabilityMask(_ field: String) -> UInt64? {
-        guard let status = try? FileSystem.readFile("/proc/self/status") else { return nil }
+        guard let status else { return nil }
         let key = Array((field + ":").utf8)
         var lineStart = 0
         while lineStart < status.count {
@@ -37,13 +41,20 @@ enum HostCeilings {
                                  permitted: keep(caps.permitted), ambient: keep(caps.ambient))
     }
 
-    static let resources: [String: Int32] = ["RLIMIT_NOFILE": Int32(RLIMIT_NOFILE.rawValue)]
+    /// The resource a spec's rlimit type names, for those berth clamps (a switch: a dictionary
+    /// built at every start for one entry cost more than the look-up).
+    static func resource(_ type: String) -> Int32? {
+        switch type {
+        case "RLIMIT_NOFILE": return Int32(RLIMIT_NOFILE.rawValue)
+        default: return nil
+        }
+    }
 
     /// Hard limits above berth's own are lowered to them unless berth holds CAP_SYS_RESOURCE.
     static func clamp(_ limits: [Spec.Rlimit]) -> [Spec.Rlimit] {
         if let eff = capabilityMask("CapEff"), eff & (1 << 24) != 0 { return limits }
         return limits.map { l in
-            guard let res = resources[l.type] else { return l }
+            guard let res = resource(l.type) else { return l }
             var cur = rlimit()
             guard getrlimit(__rlimit_resource_t(UInt32(res)), &cur) == 0, cur.rlim_max != rlim_t.max else { return l }
             var out = l
