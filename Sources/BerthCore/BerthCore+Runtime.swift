@@ -87,6 +87,25 @@ extension BerthCore {
     /// starts the task's shim while the container is created here.
     public func run(namespace: String, id: String, rootfs: RootfsChoice, options: ContainerOptions = ContainerOptions(),
                     labels: Labels = [:], shim: PreparedShim? = nil) throws(BerthError) -> TaskInfo {
+        var attachment: TaskAttachment?
+        return try run(namespace: namespace, id: id, rootfs: rootfs, options: options, labels: labels, shim: shim,
+                       attachment: &attachment, attaching: false)
+    }
+
+    /// `run`, also attached to the task's stdio for the caller to follow on its own thread
+    /// (`TaskAttachment.follow`). A prepared shim listens while it sets the task up, and the
+    /// connection is made in that wait rather than after it.
+    public func runAttached(namespace: String, id: String, rootfs: RootfsChoice, options: ContainerOptions = ContainerOptions(),
+                            labels: Labels = [:], shim: PreparedShim? = nil) throws(BerthError) -> (TaskInfo, TaskAttachment) {
+        var early: TaskAttachment?
+        let info = try run(namespace: namespace, id: id, rootfs: rootfs, options: options, labels: labels, shim: shim,
+                           attachment: &early, attaching: true)
+        if let early { return (info, early) }
+        return (info, try runtime.attach(namespace: namespace, id: id, foreground: true))
+    }
+
+    private func run(namespace: String, id: String, rootfs: RootfsChoice, options: ContainerOptions, labels: Labels,
+                     shim: PreparedShim?, attachment: inout TaskAttachment?, attaching: Bool) throws(BerthError) -> TaskInfo {
         let c: Container
         var mounts: [Mount]?
         do {
@@ -100,12 +119,20 @@ extension BerthCore {
             preparedRootfs.withLock { $0 = PreparedRootfs(namespace: namespace, snapshotter: c.snapshotter, key: c.snapshotKey, mounts: mounts) }
         }
         defer { preparedRootfs.withLock { $0 = nil } }
-        do {
-            // The deferred start-up recovery runs while the shim sets the task up on another
-            // CPU. (A checkpoint of the write-ahead log there, to keep the next process's WAL
-            // index rebuild short, cost more than it saved: its syncs outlast the wait.)
-            return try runtime.startTask(c, shim: shim) { self.recoverIfPending() }
+        // The deferred start-up recovery runs while the shim sets the task up on another CPU,
+        // and the attachment is made there. (A checkpoint of the write-ahead log there, to keep
+        // the next process's WAL index rebuild short, cost more than it saved: its syncs
+        // outlast the wait.)
+        var early: TaskAttachment?
+        defer { attachment = early }
+        do throws(BerthError) {
+            return try runtime.startTask(c, shim: shim) {
+                self.recoverIfPending()
+                if attaching { early = self.runtime.attachWhileStarting(namespace: namespace, id: id) }
+            }
         } catch {
+            early?.close()
+            early = nil
             try? runtime.deleteContainer(namespace: namespace, id: id, force: true)
             throw error
         }

@@ -214,6 +214,14 @@ extension Runtime {
         return try TaskAttachment(bundle: dir, replayFromDisk: true, onExit: onExit, reader: !foreground)
     }
 
+    /// Attaches to a task being started, for the caller to follow on its own thread, if its
+    /// shim already listens (nil otherwise). The shim serves the connection once the task runs;
+    /// `berth run` makes it while it waits for the shim, instead of after.
+    public func attachWhileStarting(namespace: String, id: String) -> TaskAttachment? {
+        let onExit: @Sendable (Int32) -> Void = { [self] status in observeExit(namespace: namespace, id: id, status: status) }
+        return try? TaskAttachment(bundle: bundle(namespace, id), replayFromDisk: false, onExit: onExit, reader: false)
+    }
+
     /// Sends a signal to the init, or with `all` to every process of the container.
     public func kill(namespace: String, id: String, signal: Int32 = SIGTERM, all: Bool = false) throws(BerthError) {
         let dir = try runningBundle(namespace, id)

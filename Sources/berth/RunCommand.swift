@@ -76,8 +76,7 @@ struct RunRequest: Equatable {
         let signals = [SIGINT, SIGTERM]
         let signalFD = berth_signalfd_for(signals, Int32(signals.count))
         do throws(BerthError) {
-            guard let (core, ns, id, _) = try start() else { return }
-            let attachment = try core.runtime.attach(namespace: ns, id: id, foreground: true)
+            guard let (core, ns, id, attachment) = try startAttached() else { return }
             try? attachment.closeStdin()
             let runtime = core.runtime
             let status = attachment.follow(emit: { bytes in bytes.withUnsafeBytes { try? FileSystem.writeAll(1, $0, path: "stdout") } },
@@ -90,22 +89,38 @@ struct RunRequest: Equatable {
         }
     }
 
+    /// `start` for a foreground run without a terminal: the attachment comes with the task.
+    private func startAttached() throws(BerthError) -> (BerthCore, String, String, TaskAttachment)? {
+        if detach { _ = try start(); return nil }
+        let p = try prepare()
+        let (_, attachment) = try p.core.runAttached(namespace: p.ns, id: p.id, rootfs: p.rootfs, options: p.options,
+                                                     labels: p.labels, shim: p.shim)
+        return (p.core, p.ns, p.id, attachment)
+    }
+
     /// Creates the container and starts its task; nil when detached (its id printed).
     private func start() throws(BerthError) -> (BerthCore, String, String, [UInt8])? {
+        let p = try prepare()
+        try p.core.run(namespace: p.ns, id: p.id, rootfs: p.rootfs, options: p.options, labels: p.labels, shim: p.shim)
+        if detach { print(p.id); return nil }
+        return (p.core, p.ns, p.id, p.keys)
+    }
+
+    /// Everything a start needs: the options checked, the shim started (it detaches and makes
+    /// the container's namespaces while the database is opened and the container created)
+    /// and the core.
+    private func prepare() throws(BerthError) -> (core: BerthCore, ns: String, id: String, rootfs: BerthCore.RootfsChoice,
+                                                 options: ContainerOptions, labels: Labels, shim: PreparedShim?, keys: [UInt8]) {
         let keys = try AttachSession.parseDetachKeys(detachKeys)
         if rm && detach { throw BerthError.invalidArgument("--rm and --detach cannot be combined") }
         var (rootfs, options, labels) = try flags.resolve(positionals: args, terminal: tty)
         options.removeOnExit = rm
         let ns = global.ns
         let id = flags.name ?? BerthCore.newContainerID()
-        // The shim detaches and makes the container's namespaces while the database is
-        // opened and the container created.
         let shim = Runtime.prepareShim(paths: global.paths, namespace: ns, id: id, options: options)
         let core: BerthCore
         do { core = try global.core(deferringRecovery: true) } catch { shim?.cancel(); throw error }
-        try core.run(namespace: ns, id: id, rootfs: rootfs, options: options, labels: labels, shim: shim)
-        if detach { print(id); return nil }
-        return (core, ns, id, keys)
+        return (core, ns, id, rootfs, options, labels, shim, keys)
     }
 }
 

@@ -39,6 +39,37 @@ struct RuntimePreparedShimTests {
         #expect(f.leftovers() == before)
     }
 
+    /// `berth run` attaches while the prepared shim sets the task up: whether that connection
+    /// came early or after the start, the follower sees all of the output and the status, and
+    /// a failed start leaves no attachment (or anything else) behind.
+    @Test(.enabled(if: Privilege.canRunRootTests))
+    func aRunAttachedWhileStartingFollowsItsTask() throws {
+        let f = try RuntimeFixture("prepattach"); defer { f.cleanup() }
+        let before = f.leftovers()
+        let core = try f.core()
+        #expect(core.runtime.attachWhileStarting(namespace: f.ns, id: "nobody") == nil)
+        var options = ContainerOptions()
+        options.command = ["sh", "-c", "seq 1 3000; echo done >&2; exit 5"]
+        for id in ["a1", "a2", "a3"] {
+            let shim = Runtime.prepareShim(paths: core.paths, namespace: f.ns, id: id, options: options)
+            let (_, a) = try core.runAttached(namespace: f.ns, id: id, rootfs: .directory(f.rootfs), options: options, shim: shim)
+            var out: [UInt8] = []
+            let status = a.follow(emit: { out += $0 }, signals: -1) { _ in }
+            a.close()
+            #expect(status == 5)
+            let text = String(decoding: out, as: UTF8.self)
+            #expect(text.hasPrefix("1\n2\n") && text.contains("3000\n") && text.contains("done\n"), "\(text.suffix(40))")
+            try core.removeContainer(namespace: f.ns, id: id, force: true)
+        }
+        var missing = options
+        missing.command = ["/bin/nope"]
+        let shim = Runtime.prepareShim(paths: core.paths, namespace: f.ns, id: "nope", options: missing)
+        #expect { try core.runAttached(namespace: f.ns, id: "nope", rootfs: .directory(f.rootfs), options: missing, shim: shim) }
+            throws: { ($0 as? BerthError)?.message.contains("/bin/nope") == true }
+        #expect(f.leftovers() == before)
+        #expect(try core.runtime.containers(namespace: f.ns).isEmpty)
+    }
+
     @Test(.enabled(if: Privilege.canRunRootTests))
     func aShimPreparedForAnotherTaskIsNotUsed() async throws {
         let f = try RuntimeFixture("prepother"); defer { f.cleanup() }
