@@ -61,30 +61,21 @@ public struct ContainerStore: Sendable {
         return image
     }
 
-    /// Where a container's rootfs is (snapshotter and key), without decoding its spec.
-    public func rootfs(namespace: String, id: String) throws(BerthError) -> (snapshotter: String, key: String) {
-        let found: [String]? = try db.read { db in
-            try Row.fetchOne(db, sql: "SELECT snapshotter, snapshot_key FROM containers WHERE namespace = ? AND id = ?",
-                             arguments: [namespace, id]).map { [$0["snapshotter"], $0["snapshot_key"]] }
-        }
-        guard let found else { throw .notFound("container \(id.debugDescription) not found") }
-        return (found[0], found[1])
-    }
-
     public func list(namespace: String) throws(BerthError) -> [Container] {
         try db.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM containers WHERE namespace = ? ORDER BY id", arguments: [namespace]).map(Self.record)
         }
     }
 
-    public func delete(namespace: String, id: String) throws(BerthError) {
-        try db.write { db in try Self.delete(db, namespace: namespace, id: id) }
-    }
-
-    /// `delete` inside the caller's write transaction.
-    static func delete(_ db: Database, namespace: String, id: String) throws {
-        try db.execute(sql: "DELETE FROM containers WHERE namespace = ? AND id = ?", arguments: [namespace, id])
-        if db.changesCount == 0 { throw BerthError.notFound("container \(id.debugDescription) not found") }
+    /// Deletes the record inside the caller's write transaction and says where the container's
+    /// rootfs was (snapshotter and key).
+    @discardableResult
+    static func delete(_ db: Database, namespace: String, id: String) throws -> (snapshotter: String, key: String) {
+        guard let row = try Row.fetchOne(db, sql: "DELETE FROM containers WHERE namespace = ? AND id = ? RETURNING snapshotter, snapshot_key",
+                                         arguments: [namespace, id]) else {
+            throw BerthError.notFound("container \(id.debugDescription) not found")
+        }
+        return (row["snapshotter"], row["snapshot_key"])
     }
 
     public func setLabels(namespace: String, id: String, _ changes: Labels) throws(BerthError) {

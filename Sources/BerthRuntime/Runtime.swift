@@ -97,7 +97,6 @@ public final class Runtime: Sendable {
 
     /// Removes a container, its task (stopped, or any with `force`) and its snapshot.
     public func deleteContainer(namespace: String, id: String, force: Bool = false) throws(BerthError) {
-        let rootfs = try containerStore.rootfs(namespace: namespace, id: id)
         if FileSystem.exists(bundle(namespace, id)) {
             if !force {
                 let info = try task(namespace: namespace, id: id)
@@ -107,12 +106,13 @@ public final class Runtime: Sendable {
             }
             try deleteTask(namespace: namespace, id: id, force: true)
         }
-        let removeRecord = rootfs.snapshotter == Container.hostDirectory ? nil : rootfsHooks.current.removeRecord
-        // Both records in one transaction; the snapshot's directory goes after it.
+        let removeRecord = rootfsHooks.current.removeRecord
+        // Both records in one transaction (the container's says where its snapshot is); the
+        // snapshot's directory goes after it.
         let removeDirectory = try metadata.write { db in
-            let remove = try removeRecord.flatMap { try $0(db, namespace, rootfs.snapshotter, rootfs.key) }
-            try ContainerStore.delete(db, namespace: namespace, id: id)
-            return remove
+            let rootfs = try ContainerStore.delete(db, namespace: namespace, id: id)
+            guard rootfs.snapshotter != Container.hostDirectory else { return nil as (@Sendable () throws(BerthError) -> Void)? }
+            return try removeRecord.flatMap { try $0(db, namespace, rootfs.snapshotter, rootfs.key) }
         }
         try removeDirectory?()
         events.publish(namespace: namespace, topic: Topic.containerDelete, ["id": id])
