@@ -19,8 +19,8 @@ public struct NamespaceStore: Sendable {
     public static func ensure(_ db: Database, _ name: String) throws {
         try NamespaceName.validate(name)
         let now = Date().unixSeconds
-        try db.execute(sql: "INSERT OR IGNORE INTO namespaces(name, labels, created_at, updated_at) VALUES (?, '{}', ?, ?)",
-                       arguments: [name, now, now])
+        try db.executeCached(sql: "INSERT OR IGNORE INTO namespaces(name, labels, created_at, updated_at) VALUES (?, '{}', ?, ?)",
+                             arguments: [name, now, now])
     }
 
     public func list() throws(BerthError) -> [NamespaceRecord] {

@@ -35,7 +35,7 @@ public struct ContainerStore: Sendable {
             try NamespaceStore.ensure(db, c.namespace)
             // A duplicate id is refused by the primary key: no look-up first.
             try MetadataStore.refusingDuplicate("container \(c.id.debugDescription) already exists") {
-                try db.execute(sql: """
+                try db.executeCached(sql: """
                     INSERT INTO containers(namespace, id, image, runtime, snapshotter, snapshot_key, spec, labels, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [c.namespace, c.id, c.image, c.runtime, c.snapshotter, c.snapshotKey, spec,

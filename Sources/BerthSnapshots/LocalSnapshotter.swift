@@ -89,8 +89,8 @@ final class LocalSnapshotter: Snapshotter {
         if !children.isEmpty {
             throw BerthError.failedPrecondition("snapshot \(key.debugDescription) has children (\(children.joined(separator: ", "))): remove them first")
         }
-        try db.execute(sql: "DELETE FROM snapshots WHERE namespace = ? AND snapshotter = ? AND key = ?",
-                       arguments: [namespace, snapshotter, key])
+        try db.executeCached(sql: "DELETE FROM snapshots WHERE namespace = ? AND snapshotter = ? AND key = ?",
+                             arguments: [namespace, snapshotter, key])
         return info.backendID
     }
 
@@ -175,7 +175,7 @@ final class LocalSnapshotter: Snapshotter {
             // A duplicate key is refused by the primary key (the whole transaction, id included,
             // rolls back): no look-up first.
             try MetadataStore.refusingDuplicate("snapshot \(key.debugDescription) already exists") {
-                try db.execute(sql: """
+                try db.executeCached(sql: """
                     INSERT INTO snapshots(namespace, snapshotter, key, backend_id, kind, parent, labels, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [namespace, snapshotter, key, id, kind.rawValue, parent, LabelsColumn.encode(labels),

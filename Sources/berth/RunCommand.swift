@@ -103,14 +103,24 @@ struct RunRequest: Equatable {
         let p = try prepare()
         try p.core.run(namespace: p.ns, id: p.id, rootfs: p.rootfs, options: p.options, labels: p.labels, shim: p.shim)
         if detach { print(p.id); return nil }
-        return (p.core, p.ns, p.id, p.keys)
+        return (p.core, p.ns, p.id, p.detachKeys)
     }
 
-    /// Everything a start needs: the options checked, the shim started (it detaches and makes
-    /// the container's namespaces while the database is opened and the container created)
-    /// and the core.
-    private func prepare() throws(BerthError) -> (core: BerthCore, ns: String, id: String, rootfs: BerthCore.RootfsChoice,
-                                                 options: ContainerOptions, labels: Labels, shim: PreparedShim?, keys: [UInt8]) {
+    /// Everything a start needs.
+    private struct Prepared {
+        let core: BerthCore
+        let ns: String
+        let id: String
+        let rootfs: BerthCore.RootfsChoice
+        let options: ContainerOptions
+        let labels: Labels
+        let shim: PreparedShim?
+        let detachKeys: [UInt8]
+    }
+
+    /// The options checked, the shim started (it detaches and makes the container's
+    /// namespaces while the database is opened and the container created) and the core.
+    private func prepare() throws(BerthError) -> Prepared {
         let keys = try AttachSession.parseDetachKeys(detachKeys)
         if rm && detach { throw BerthError.invalidArgument("--rm and --detach cannot be combined") }
         var (rootfs, options, labels) = try flags.resolve(positionals: args, terminal: tty)
@@ -120,7 +130,7 @@ struct RunRequest: Equatable {
         let shim = Runtime.prepareShim(paths: global.paths, namespace: ns, id: id, options: options)
         let core: BerthCore
         do { core = try global.core(deferringRecovery: true) } catch { shim?.cancel(); throw error }
-        return (core, ns, id, rootfs, options, labels, shim, keys)
+        return Prepared(core: core, ns: ns, id: id, rootfs: rootfs, options: options, labels: labels, shim: shim, detachKeys: keys)
     }
 }
 
