@@ -208,8 +208,7 @@ extension Runtime {
     public func attach(namespace: String, id: String, foreground: Bool = false) throws(BerthError) -> TaskAttachment {
         let dir = bundle(namespace, id)
         guard FileSystem.isDirectory(dir) else { throw .notFound("task \(id.debugDescription) not found") }
-        // Whoever sees the exit first publishes it.
-        let onExit: @Sendable (Int32) -> Void = { [self] status in observeExit(namespace: namespace, id: id, status: status) }
+        let onExit = exitObserver(namespace, id)
         if shimAlive(dir), let a = try? TaskAttachment(bundle: dir, replayFromDisk: false, onExit: onExit, reader: !foreground) { return a }
         return try TaskAttachment(bundle: dir, replayFromDisk: true, onExit: onExit, reader: !foreground)
     }
@@ -218,8 +217,12 @@ extension Runtime {
     /// shim already listens (nil otherwise). The shim serves the connection once the task runs;
     /// `berth run` makes it while it waits for the shim, instead of after.
     public func attachWhileStarting(namespace: String, id: String) -> TaskAttachment? {
-        let onExit: @Sendable (Int32) -> Void = { [self] status in observeExit(namespace: namespace, id: id, status: status) }
-        return try? TaskAttachment(bundle: bundle(namespace, id), replayFromDisk: false, onExit: onExit, reader: false)
+        try? TaskAttachment(bundle: bundle(namespace, id), replayFromDisk: false, onExit: exitObserver(namespace, id), reader: false)
+    }
+
+    /// An attachment's report of the task's exit: whoever sees the exit first publishes it.
+    private func exitObserver(_ namespace: String, _ id: String) -> @Sendable (Int32) -> Void {
+        { [self] status in observeExit(namespace: namespace, id: id, status: status) }
     }
 
     /// Sends a signal to the init, or with `all` to every process of the container.

@@ -37,7 +37,9 @@ public final class Runtime: Sendable {
         /// directory after the commit (see `Snapshotters.removeRecord`): a container's removal
         /// deletes both records at once.
         public var removeRecord: (@Sendable (_ db: Database, _ namespace: String, _ snapshotter: String,
-                                             _ key: String) throws -> (@Sendable () throws(BerthError) -> Void)?)?
+                                             _ key: String) throws -> RemoveDirectory?)?
+        /// What removes a snapshot's directory once its record is gone.
+        public typealias RemoveDirectory = @Sendable () throws(BerthError) -> Void
         public init() {}
     }
 
@@ -111,7 +113,7 @@ public final class Runtime: Sendable {
         // snapshot's directory goes after it.
         let removeDirectory = try metadata.write { db in
             let rootfs = try ContainerStore.delete(db, namespace: namespace, id: id)
-            guard rootfs.snapshotter != Container.hostDirectory else { return nil as (@Sendable () throws(BerthError) -> Void)? }
+            guard rootfs.snapshotter != Container.hostDirectory else { return RootfsHooks.RemoveDirectory?.none }
             return try removeRecord.flatMap { try $0(db, namespace, rootfs.snapshotter, rootfs.key) }
         }
         try removeDirectory?()
