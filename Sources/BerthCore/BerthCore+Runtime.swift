@@ -39,8 +39,8 @@ extension BerthCore {
         try NamespaceName.validate(namespace)
         try OptionParsing.validateID(id)
         // A duplicate id is refused by the container record's insert, or earlier by the
-        // snapshot keyed by the id: no separate look first.
-        func refusingDuplicate(_ error: BerthError) -> BerthError {
+        // snapshot keyed by the id, whose refusal names the container when there is one.
+        func namingTheContainer(_ error: BerthError) -> BerthError {
             guard error.code == .alreadyExists, (try? runtime.container(namespace: namespace, id: id)) != nil else { return error }
             return .alreadyExists("container \(id.debugDescription) already exists")
         }
@@ -57,7 +57,7 @@ extension BerthCore {
                 mounts = try prepareContainerRootfs(namespace: namespace, image: name, key: id, snapshotter: snapshotter,
                                                     chain: ChainID.chain(manifest.imageConfig.rootfs.diff_ids))
             } catch {
-                throw refusingDuplicate(error)
+                throw namingTheContainer(error)
             }
             do {
                 let c = try runtime.createContainer(namespace: namespace, id: id, image: name, imageConfig: config,
@@ -67,7 +67,7 @@ extension BerthCore {
                 return c
             } catch {
                 try? self.snapshotter(snapshotter).remove(namespace: namespace, key: id)
-                throw refusingDuplicate(error)
+                throw error
             }
         }
     }
