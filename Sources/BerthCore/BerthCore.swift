@@ -33,11 +33,12 @@ public final class BerthCore: Sendable {
     /// `deferringRecovery`: the repair of what interrupted berth processes left (which every
     /// other front end runs first) waits until the first task start, which does it while the
     /// task's shim sets the task up: `berth run`, whose snapshot creation does not need it.
+    /// Its commits leave the write-ahead log's checkpoint to that moment too.
     public init(paths: BerthPaths, deferringRecovery: Bool = false) throws(BerthError) {
         self.paths = paths
         try FileSystem.makeDirectories(paths.root, mode: 0o711)
         try FileSystem.makeDirectories(paths.state, mode: 0o711)
-        metadata = try MetadataStore(path: paths.metadataDB)
+        metadata = try MetadataStore(path: paths.metadataDB, deferringCheckpoints: deferringRecovery)
         events = EventJournal(directory: paths.eventsDir)
         namespaces = NamespaceStore(db: metadata)
         content = ContentStore(paths: paths, metadata: metadata)
@@ -53,9 +54,11 @@ public final class BerthCore: Sendable {
 }
 
 extension BerthCore {
-    /// The start-up recovery, if `init` deferred it and nothing has run it since.
+    /// The start-up recovery and the deferred checkpoint, if `init` deferred them and nothing
+    /// has run them since.
     func recoverIfPending() {
         guard recoveryPending.withLock({ pending in defer { pending = false }; return pending }) else { return }
         try? snapshotters.recover()
+        metadata.checkpointIfLong()
     }
 }

@@ -10,14 +10,22 @@ import GRDB
 public final class MetadataStore: Sendable {
     public let path: String
     private let pool: DatabaseQueue
+    /// The write-ahead log's length after the last commit, when checkpoints are deferred.
+    private let deferredLog: WALLength?
 
-    public init(path: String) throws(BerthError) {
+    /// `deferringCheckpoints`: no commit checkpoints the write-ahead log; `checkpointIfLong`
+    /// does, for a process that has a moment to spare for it (`berth run` while the shim sets
+    /// the task up: the checkpoint's three syncs are off the path a start waits on).
+    public init(path: String, deferringCheckpoints: Bool = false) throws(BerthError) {
         self.path = path
+        let deferredLog = deferringCheckpoints ? WALLength() : nil
+        self.deferredLog = deferredLog
         do {
             // Nearly every open finds the schema current: one read says so, without the file
             // lock and the migrator's write transaction, which would serialise every berth
             // process starting at once.
-            if FileSystem.exists(path), let current = try? DatabaseQueue(path: path, configuration: Self.configuration(authorizer: false)),
+            if FileSystem.exists(path),
+               let current = try? DatabaseQueue(path: path, configuration: Self.configuration(authorizer: false, deferredLog: deferredLog)),
                (try? current.inDatabase(Schema.isCurrent)) == true {
                 pool = current
                 return
@@ -28,7 +36,7 @@ public final class MetadataStore: Sendable {
             let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
             defer { if lock >= 0 { close(lock) } }
             if lock >= 0 { while flock(lock, LOCK_EX) != 0 && errno == EINTR {} }
-            pool = try DatabaseQueue(path: path, configuration: Self.configuration(authorizer: true))
+            pool = try DatabaseQueue(path: path, configuration: Self.configuration(authorizer: true, deferredLog: deferredLog))
             try pool.writeWithoutTransaction { db in
                 guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
                     throw BerthError(.unavailable, "metadata database \(path): cannot use write-ahead logging")
@@ -48,7 +56,7 @@ public final class MetadataStore: Sendable {
     /// half a millisecond. berth observes nothing and changes no schema on a current database,
     /// so that connection goes without it, cleared before its first statement (so none is
     /// invalidated by the change). Migrations run with it.
-    private static func configuration(authorizer: Bool) -> Configuration {
+    private static func configuration(authorizer: Bool, deferredLog: WALLength?) -> Configuration {
         var config = Configuration()
         config.busyMode = .timeout(30)
         config.foreignKeysEnabled = true
@@ -58,10 +66,38 @@ public final class MetadataStore: Sendable {
             // Every berth process opens the database anew, and the first connection of a
             // process rebuilds SQLite's WAL index by reading the whole write-ahead log:
             // checkpointing it every 64 pages (SQLite's default is 1000) keeps that read short.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 64; PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(checkpointFrames); PRAGMA synchronous = NORMAL")
+            if let deferredLog, let handle = db.sqliteConnection {
+                berth_sqlite_defer_checkpoints(UnsafeMutableRawPointer(handle), deferredLog.frames)
+            }
         }
         return config
     }
+
+    /// The write-ahead log's length, in pages, at which a commit checkpoints it.
+    static let checkpointFrames: Int32 = 64
+
+    /// For a store opened `deferringCheckpoints`: checkpoints the write-ahead log if the last
+    /// commit left it as long as a commit would have checkpointed it at. Passive, as SQLite's
+    /// own: it copies what no reader still needs and never waits. Whether it did is `true`.
+    @discardableResult
+    public func checkpointIfLong() -> Bool {
+        guard let deferredLog, berth_sqlite_wal_frames(deferredLog.frames) >= Self.checkpointFrames else { return false }
+        return (try? pool.inDatabase { db in try db.checkpoint(.passive) }) != nil
+    }
+
+    /// The write-ahead log's length as SQLite's commit hook reports it (it outlives the
+    /// connection: the connection's configuration holds it).
+    final class WALLength: @unchecked Sendable {
+        let frames = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        init() { frames.initialize(to: 0) }
+        deinit { frames.deallocate() }
+        var current: Int32 { berth_sqlite_wal_frames(frames) }
+    }
+
+    /// The write-ahead log's length after the last commit of a store opened
+    /// `deferringCheckpoints` (nil for others).
+    var deferredLogFrames: Int32? { deferredLog?.current }
 
     /// Runs `body` in one IMMEDIATE write transaction; it commits when `body` returns.
     public func write<T: Sendable>(_ body: (Database) throws -> T) throws(BerthError) -> T {

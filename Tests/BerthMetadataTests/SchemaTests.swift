@@ -34,4 +34,33 @@ import Testing
         let third = NamespaceStore(db: try MetadataStore(path: tmp.paths.metadataDB))
         #expect(try third.list().map(\.name).sorted() == ["first", "second"])
     }
+
+    /// A store that defers its checkpoints lets the write-ahead log grow past the length at
+    /// which a commit would checkpoint it, until its owner checkpoints; the next commit then
+    /// starts the log over. A store that does not defer them leaves nothing to its owner.
+    @Test func deferredCheckpointsWaitForTheOwner() throws {
+        let tmp = try TempRoot("checkpoint")
+        defer { tmp.cleanup() }
+        let plain = try MetadataStore(path: tmp.paths.metadataDB)
+        #expect(plain.deferredLogFrames == nil)
+        #expect(plain.checkpointIfLong() == false)
+
+        let store = try MetadataStore(path: tmp.paths.metadataDB, deferringCheckpoints: true)
+        let namespaces = NamespaceStore(db: store)
+        try namespaces.create("first")
+        #expect(store.checkpointIfLong() == false, "a short log is left alone")
+        var lengths: [Int32] = []
+        for i in 0..<200 where (lengths.last ?? 0) <= MetadataStore.checkpointFrames + 8 {
+            try namespaces.create("ns\(i)")
+            lengths.append(try #require(store.deferredLogFrames))
+        }
+        #expect(lengths == lengths.sorted() && lengths.last! > MetadataStore.checkpointFrames + 8,
+                "no commit checkpointed the log: \(lengths)")
+        #expect(store.checkpointIfLong())
+        try namespaces.create("after")
+        let restarted = try #require(store.deferredLogFrames)
+        #expect(restarted < 8, "the log starts over after the checkpoint: \(restarted) frames")
+        let names = Set(try NamespaceStore(db: plain).list().map(\.name))
+        #expect(names.isSuperset(of: ["first", "ns0", "ns\(lengths.count - 1)", "after"]), "every commit kept: \(names.count)")
+    }
 }
