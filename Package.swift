@@ -51,7 +51,7 @@ let package = Package(
         ]),
         .target(name: "BerthCore", dependencies: [
             "BerthBase", "BerthOCI", "BerthMetadata", "BerthEvents", "BerthContent", "BerthSnapshots",
-            "BerthImages", "BerthRuntime",
+            "BerthImages", "BerthRuntime", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
 
         // Front ends.

@@ -50,25 +50,20 @@ extension BerthCore {
                                                options: options, labels: labels)
         case .image(let name):
             let manifest = try hostManifest(namespace: namespace, image: name)
-            let config = manifest.imageConfig.config
             let snapshotter = Snapshotters.defaultName
-            let mounts: [Mount]
+            let c = try runtime.newContainer(namespace: namespace, id: id, image: name, imageConfig: manifest.imageConfig.config,
+                                             rootfs: .snapshot(snapshotter: snapshotter, key: id), options: options, labels: labels)
+            // The container's record is written in the snapshot's transaction: one commit.
             do {
-                mounts = try prepareContainerRootfs(namespace: namespace, image: name, key: id, snapshotter: snapshotter,
-                                                    chain: ChainID.chain(manifest.imageConfig.rootfs.diff_ids))
+                prepared = try prepareContainerRootfs(namespace: namespace, image: name, key: id, snapshotter: snapshotter,
+                                                      readOnly: false, labels: [:],
+                                                      chain: ChainID.chain(manifest.imageConfig.rootfs.diff_ids),
+                                                      alongside: ContainerStore.inserting(c))
             } catch {
                 throw namingTheContainer(error)
             }
-            do {
-                let c = try runtime.createContainer(namespace: namespace, id: id, image: name, imageConfig: config,
-                                                    rootfs: .snapshot(snapshotter: snapshotter, key: id),
-                                                    options: options, labels: labels)
-                prepared = mounts
-                return c
-            } catch {
-                try? self.snapshotter(snapshotter).remove(namespace: namespace, key: id)
-                throw error
-            }
+            runtime.publishCreated(c)
+            return c
         }
     }
 

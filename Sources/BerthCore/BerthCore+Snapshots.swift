@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 
 /// A snapshot as listings show it.
 public struct SnapshotListing: Codable, Sendable {
@@ -52,13 +53,22 @@ extension BerthCore {
     public func prepareContainerRootfs(namespace: String, image: String, key: String, snapshotter: String? = nil,
                                        platform: Platform = .host, readOnly: Bool = false,
                                        labels: Labels = [:], chain: [Digest]? = nil) throws(BerthError) -> [Mount] {
+        try prepareContainerRootfs(namespace: namespace, image: image, key: key, snapshotter: snapshotter, platform: platform,
+                                   readOnly: readOnly, labels: labels, chain: chain, alongside: nil)
+    }
+
+    /// `prepareContainerRootfs`; `alongside` (for an active snapshot) runs in the snapshot's
+    /// write transaction (see `Snapshotter.prepare(namespace:key:parent:labels:alongside:)`).
+    func prepareContainerRootfs(namespace: String, image: String, key: String, snapshotter: String?,
+                                platform: Platform = .host, readOnly: Bool, labels: Labels, chain: [Digest]?,
+                                alongside: ((Database) throws -> Void)?) throws(BerthError) -> [Mount] {
         let s = try self.snapshotter(snapshotter)
         let chainIDs: [Digest]
         if let chain { chainIDs = chain } else { chainIDs = try images.chainIDs(namespace: namespace, image, platform: platform) }
         func create(on parent: Digest?) throws(BerthError) -> [Mount] {
-            readOnly
-                ? try s.view(namespace: namespace, key: key, parent: parent?.description, labels: labels)
-                : try s.prepare(namespace: namespace, key: key, parent: parent?.description, labels: labels)
+            if readOnly { return try s.view(namespace: namespace, key: key, parent: parent?.description, labels: labels) }
+            if let alongside { return try s.prepare(namespace: namespace, key: key, parent: parent?.description, labels: labels, alongside: alongside) }
+            return try s.prepare(namespace: namespace, key: key, parent: parent?.description, labels: labels)
         }
         let mounts: [Mount]
         if let top = chainIDs.last {

@@ -20,6 +20,7 @@ public struct Reference: Sendable, Hashable, CustomStringConvertible {
     /// Parses and normalises `s`; adds `:latest` when there is neither tag nor digest.
     public static func parse(_ s: String) throws(BerthError) -> Reference {
         func bad(_ why: String) -> BerthError { .invalidArgument("invalid image reference \(s.debugDescription): \(why)") }
+        let (slash, dot, colon) = (UInt8(ascii: "/"), UInt8(ascii: "."), UInt8(ascii: ":"))
         guard !s.isEmpty else { throw bad("empty") }
         guard s.utf8.count <= 512 else { throw bad("too long") }
         var rest = Substring(s)
@@ -29,7 +30,9 @@ public struct Reference: Sendable, Hashable, CustomStringConvertible {
             rest = rest[..<at]
         }
         var tag: String?
-        if let colon = rest.lastIndex(of: ":"), !rest[rest.index(after: colon)...].contains("/") {
+        // Bytes, not `contains("/")`: with Foundation imported that is NSString's search, whose
+        // first use costs a fresh process a tenth of a millisecond (`berth run` parses here).
+        if let colon = rest.lastIndex(of: ":"), !rest[rest.index(after: colon)...].utf8.contains(slash) {
             let t = String(rest[rest.index(after: colon)...])
             guard isValidTag(t) else { throw bad("invalid tag \(t.debugDescription)") }
             tag = t
@@ -39,13 +42,13 @@ public struct Reference: Sendable, Hashable, CustomStringConvertible {
         var path = String(rest)
         if let slash = rest.firstIndex(of: "/") {
             let first = rest[..<slash]
-            if first.contains(".") || first.contains(":") || first == "localhost" || Self.hasUppercase(first) {
+            if first.utf8.contains(where: { $0 == dot || $0 == colon }) || first == "localhost" || Self.hasUppercase(first) {
                 domain = String(first)
                 path = String(rest[rest.index(after: slash)...])
             }
         }
         if domain == "index.docker.io" { domain = "docker.io" }
-        if domain == "docker.io" && !path.contains("/") { path = "library/" + path }
+        if domain == "docker.io" && !path.utf8.contains(slash) { path = "library/" + path }
         guard isValidDomain(domain) else { throw bad("invalid domain \(domain.debugDescription)") }
         guard isValidPath(path) else { throw bad("repository name must be lowercase letters, digits and separators") }
         if tag == nil && digest == nil { tag = "latest" }

@@ -30,8 +30,16 @@ public struct ContainerStore: Sendable {
     public init(db: MetadataStore) { self.db = db }
 
     public func create(_ c: Container) throws(BerthError) {
+        let insert = Self.inserting(c)
+        try db.write { db in try insert(db) }
+    }
+
+    /// What records `c` inside a write transaction of the caller's (its spec encoded now, before
+    /// the transaction takes the write lock).
+    public static func inserting(_ c: Container) -> @Sendable (Database) throws -> Void {
         let spec = Data(c.spec.jsonBytes())
-        try db.write { db in
+        let labels = LabelsColumn.encode(c.labels)
+        return { db in
             try NamespaceStore.ensure(db, c.namespace)
             // A duplicate id is refused by the primary key: no look-up first.
             try MetadataStore.refusingDuplicate("container \(c.id.debugDescription) already exists") {
@@ -39,7 +47,7 @@ public struct ContainerStore: Sendable {
                     INSERT INTO containers(namespace, id, image, runtime, snapshotter, snapshot_key, spec, labels, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [c.namespace, c.id, c.image, c.runtime, c.snapshotter, c.snapshotKey, spec,
-                                     LabelsColumn.encode(c.labels), c.createdAt.unixSeconds, c.updatedAt.unixSeconds])
+                                     labels, c.createdAt.unixSeconds, c.updatedAt.unixSeconds])
             }
         }
     }

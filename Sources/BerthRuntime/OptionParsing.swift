@@ -110,7 +110,7 @@ public enum OptionParsing {
     /// `KEY=VALUE`; a bare `KEY` is taken from berth's own environment, as Docker does.
     public static func env(_ s: String, host: [String: String]) throws(BerthError) -> String? {
         guard !s.isEmpty, !s.hasPrefix("=") else { throw .invalidArgument("invalid environment variable \(s.debugDescription)") }
-        if s.contains("=") { return s }
+        if s.utf8.contains(UInt8(ascii: "=")) { return s }
         return host[s].map { "\(s)=\($0)" }
     }
 

@@ -67,6 +67,18 @@ public final class Runtime: Sendable {
     public func createContainer(namespace: String, id: String, image: String = "", imageConfig: ImageConfig.Config?,
                                 rootfs: RootfsSource, options: ContainerOptions = ContainerOptions(),
                                 labels: Labels = [:]) throws(BerthError) -> Container {
+        let c = try newContainer(namespace: namespace, id: id, image: image, imageConfig: imageConfig, rootfs: rootfs,
+                                 options: options, labels: labels)
+        try containerStore.create(c)
+        publishCreated(c)
+        return c
+    }
+
+    /// A container as `createContainer` records it (its spec generated and the input checked),
+    /// not recorded: `ContainerStore.inserting` stores it within another transaction.
+    public func newContainer(namespace: String, id: String, image: String = "", imageConfig: ImageConfig.Config?,
+                             rootfs: RootfsSource, options: ContainerOptions = ContainerOptions(),
+                             labels: Labels = [:]) throws(BerthError) -> Container {
         try NamespaceName.validate(namespace)
         let spec = try SpecGenerator.generate(id: id, namespace: namespace, image: imageConfig, options: options)
         let (snapshotter, key): (String, String)
@@ -81,12 +93,15 @@ public final class Runtime: Sendable {
         }
         for (k, v) in labels { try LabelRules.validate(k, v) }
         let now = Date()
-        let c = Container(namespace: namespace, id: id, image: image, runtime: Container.runtimeName,
-                          snapshotter: snapshotter, snapshotKey: key, spec: spec, labels: labels,
-                          createdAt: now, updatedAt: now)
-        try containerStore.create(c)
-        events.publish(namespace: namespace, topic: Topic.containerCreate, ["id": id, "image": image])
-        return c
+        return Container(namespace: namespace, id: id, image: image, runtime: Container.runtimeName,
+                         snapshotter: snapshotter, snapshotKey: key, spec: spec, labels: labels,
+                         createdAt: now, updatedAt: now)
+    }
+
+    /// Publishes /containers/create for a container recorded by `ContainerStore.inserting`
+    /// in a transaction of the caller's.
+    public func publishCreated(_ c: Container) {
+        events.publish(namespace: c.namespace, topic: Topic.containerCreate, ["id": c.id, "image": c.image])
     }
 
     public func containers(namespace: String) throws(BerthError) -> [Container] {

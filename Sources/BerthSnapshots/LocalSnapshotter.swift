@@ -36,6 +36,11 @@ final class LocalSnapshotter: Snapshotter {
         try create(.active, namespace: namespace, key: key, parent: parent, labels: labels)
     }
 
+    func prepare(namespace: String, key: String, parent: String?, labels: Labels,
+                 alongside: (Database) throws -> Void) throws(BerthError) -> [Mount] {
+        try create(.active, namespace: namespace, key: key, parent: parent, labels: labels, alongside: alongside)
+    }
+
     func view(namespace: String, key: String, parent: String?, labels: Labels) throws(BerthError) -> [Mount] {
         try create(.view, namespace: namespace, key: key, parent: parent, labels: labels)
     }
@@ -145,7 +150,8 @@ final class LocalSnapshotter: Snapshotter {
 
     // MARK: - Creating
 
-    private func create(_ kind: SnapshotKind, namespace: String, key: String, parent: String?, labels: Labels) throws(BerthError) -> [Mount] {
+    private func create(_ kind: SnapshotKind, namespace: String, key: String, parent: String?, labels: Labels,
+                        alongside: (Database) throws -> Void = { _ in }) throws(BerthError) -> [Mount] {
         try validateKey(key)
         for (k, v) in labels { try LabelRules.validate(k, v) }
         let snapshotter = name
@@ -183,6 +189,8 @@ final class LocalSnapshotter: Snapshotter {
             }
             do {
                 try self.makeDirectories(id, copying: layout == .native ? chain.first : nil)
+                // The transaction rolls back if this fails: the directories go with it.
+                try alongside(db)
             } catch {
                 try? FileSystem.removeTree(self.directory(for: id))
                 throw error

@@ -164,7 +164,7 @@ public struct Mount: Codable, Sendable, Hashable {
     }
 
     private static func unescapeMountInfo(_ s: String) -> String {
-        guard s.contains("\\") else { return s }
+        guard s.utf8.contains(UInt8(ascii: "\\")) else { return s }
         var out = [UInt8](), bytes = Array(s.utf8), i = 0
         while i < bytes.count {
             if bytes[i] == 92, i + 3 < bytes.count,

@@ -1,5 +1,6 @@
 import BerthBase
 import Foundation
+import GRDB
 
 /// containerd's snapshot kinds: one key space holds all three.
 public enum SnapshotKind: String, Codable, Sendable, CaseIterable {
@@ -41,6 +42,11 @@ public protocol Snapshotter: Sendable {
 
     /// A new active (writable) snapshot on top of the committed `parent`.
     func prepare(namespace: String, key: String, parent: String?, labels: Labels) throws(BerthError) -> [Mount]
+    /// `prepare`, with `alongside` run in the same write transaction once the snapshot is
+    /// recorded and its directories exist: a container's record, so that a container and its
+    /// snapshot are made together or not at all, in one commit.
+    func prepare(namespace: String, key: String, parent: String?, labels: Labels,
+                 alongside: (Database) throws -> Void) throws(BerthError) -> [Mount]
     /// A new read-only view of the committed `parent`.
     func view(namespace: String, key: String, parent: String?, labels: Labels) throws(BerthError) -> [Mount]
     /// Turns the active snapshot `key` into the committed snapshot `name`.

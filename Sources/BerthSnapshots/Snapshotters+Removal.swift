@@ -11,7 +11,7 @@ extension Snapshotters {
         let mounts = Mount.mountPoints()
         var refused: [String] = []
         for r in removed {
-            guard !r.snapshotter.isEmpty, !r.snapshotter.contains("/"), r.snapshotter != "..", r.snapshotter != "." else { continue }
+            guard !r.snapshotter.isEmpty, !r.snapshotter.utf8.contains(UInt8(ascii: "/")), r.snapshotter != "..", r.snapshotter != "." else { continue }
             let dir = paths.snapshotterDir(r.snapshotter) + "/" + String(r.backendID)
             guard FileSystem.exists(dir) else { continue }
             if mounts.contains(where: { $0 == dir || $0.hasPrefix(dir + "/") }) {

@@ -105,7 +105,7 @@ struct ContainerFlagValues: Equatable {
         if !args.isEmpty { o.command = args }
         if let entrypoint { o.entrypoint = entrypoint.isEmpty ? [] : [entrypoint] }
         // The whole host environment only when an --env names a variable to pass through.
-        let host = env.contains { !$0.contains("=") } ? ProcessInfo.processInfo.environment : [:]
+        let host = env.contains { !$0.utf8.contains(UInt8(ascii: "=")) } ? ProcessInfo.processInfo.environment : [:]
         for e in env { if let v = try OptionParsing.env(e, host: host) { o.env.append(v) } }
         if let cwd {
             guard cwd.hasPrefix("/") else { throw .invalidArgument("invalid working directory \(cwd.debugDescription): want an absolute path") }

@@ -48,6 +48,16 @@ import Testing
                         mentions: "container \"busy\" already exists")
         try expectClean(f, running, try f.berth(["containers", "create", "--name", "busy", "--rootfs", f.rootfs, "true"]),
                         mentions: "container \"busy\" already exists")
+        // An image's container under an id a directory's container holds: the snapshot keyed by
+        // the id is made in the transaction that records the container, so the refusal leaves no
+        // snapshot (record or directory) behind either.
+        try f.check(["demo"])
+        let snapshotDirs = { FileSystem.directoryEntries(f.tmp.paths.root + "/snapshots/overlayfs")?.sorted() ?? [] }
+        let (records, dirs) = (try f.check(["snapshots", "ls", "-q"]), snapshotDirs())
+        try expectClean(f, running, try f.berth(["run", "-d", "--name", "busy", "localhost/busybox:latest", "true"]),
+                        mentions: "container \"busy\" already exists")
+        #expect(try f.check(["snapshots", "ls", "-q"]) == records)
+        #expect(snapshotDirs() == dirs)
         try expectClean(f, running, try f.berth(["tasks", "start", "busy"]), mentions: "busy")
         try expectClean(f, running, try f.berth(["containers", "rm", "busy"]), mentions: "busy")
         try expectClean(f, running, try f.berth(["tasks", "rm", "busy"]), mentions: "busy")
