@@ -22,13 +22,21 @@ extension Runtime {
     }
 
     /// Detaches whatever is mounted on `<bundle>/rootfs` (several layers if stacked).
-    func unmountRootfs(bundle: String) {
+    /// True when this call unmounted it and the file system is gone everywhere (no other
+    /// mount namespace kept a copy of it, nothing holds it open): the snapshot's directories
+    /// are then free for a new snapshot (see SpareDirectories).
+    @discardableResult
+    func unmountRootfs(bundle: String) -> Bool {
         let target = bundle + "/rootfs"
+        var devices: [UInt64] = []
         var tries = 0
         while tries < 8 && Self.isMountPoint(target) {
+            var st = stat()
+            if stat(target, &st) == 0 { devices.append(UInt64(st.st_dev)) }
             if umount2(target, Int32(MNT_DETACH)) != 0 { break }
             tries += 1
         }
+        return !devices.isEmpty && !Self.isMountPoint(target) && devices.allSatisfy { berth_superblock_alive($0) == 0 }
     }
 
     /// A mount point has another mount id than its parent directory (bind mounts of a

@@ -304,6 +304,12 @@ extension Runtime {
     /// removes its cgroup, unmounts its rootfs and removes its bundle. Returns the exit status.
     @discardableResult
     public func deleteTask(namespace: String, id: String, force: Bool = false) throws(BerthError) -> Int32 {
+        try removeTask(namespace: namespace, id: id, force: force).status
+    }
+
+    /// `deleteTask`, also saying whether the rootfs it unmounted is gone everywhere (see
+    /// `unmountRootfs`).
+    func removeTask(namespace: String, id: String, force: Bool) throws(BerthError) -> (status: Int32, rootfsReleased: Bool) {
         let dir = bundle(namespace, id)
         guard FileSystem.isDirectory(dir) else { throw .notFound("task \(id.debugDescription) not found") }
         guard let lock = try BundleLock(dir, wait: true) else { throw .internal("flock \(dir)") }
@@ -330,10 +336,10 @@ extension Runtime {
             if berth_wait_exit(shimPID, 5000) != 1 && Self.isShim(shimPID) { Glibc.kill(shimPID, SIGKILL) }
         }
         try cg?.destroy()
-        unmountRootfs(bundle: dir)
+        let released = unmountRootfs(bundle: dir)
         try FileSystem.removeTree(dir)
         events.publish(namespace: namespace, topic: Topic.taskDelete, ["id": id, "exitStatus": String(status)])
-        return status
+        return (status, released)
     }
 
     func waitUntil(seconds: Double, _ done: () -> Bool) {

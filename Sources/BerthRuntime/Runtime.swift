@@ -38,8 +38,10 @@ public final class Runtime: Sendable {
         /// deletes both records at once.
         public var removeRecord: (@Sendable (_ db: Database, _ namespace: String, _ snapshotter: String,
                                              _ key: String) throws -> RemoveDirectory?)?
-        /// What removes a snapshot's directory once its record is gone.
-        public typealias RemoveDirectory = @Sendable () throws(BerthError) -> Void
+        /// What removes a snapshot's directory once its record is gone; `unused`: nothing can
+        /// still be using it (this process unmounted the rootfs, and it is gone everywhere),
+        /// so it may be kept for a new snapshot instead.
+        public typealias RemoveDirectory = @Sendable (_ unused: Bool) throws(BerthError) -> Void
         public init() {}
     }
 
@@ -114,6 +116,7 @@ public final class Runtime: Sendable {
 
     /// Removes a container, its task (stopped, or any with `force`) and its snapshot.
     public func deleteContainer(namespace: String, id: String, force: Bool = false) throws(BerthError) {
+        var rootfsReleased = false
         if FileSystem.exists(bundle(namespace, id)) {
             if !force {
                 let info = try task(namespace: namespace, id: id)
@@ -121,7 +124,7 @@ public final class Runtime: Sendable {
                     throw .failedPrecondition("container \(id.debugDescription) has a \(info.status.rawValue) task: stop it first or use --force")
                 }
             }
-            try deleteTask(namespace: namespace, id: id, force: true)
+            rootfsReleased = try removeTask(namespace: namespace, id: id, force: true).rootfsReleased
         }
         let removeRecord = rootfsHooks.current.removeRecord
         // Both records in one transaction (the container's says where its snapshot is); the
@@ -131,7 +134,7 @@ public final class Runtime: Sendable {
             guard rootfs.snapshotter != Container.hostDirectory else { return RootfsHooks.RemoveDirectory?.none }
             return try removeRecord.flatMap { try $0(db, namespace, rootfs.snapshotter, rootfs.key) }
         }
-        try removeDirectory?()
+        try removeDirectory?(rootfsReleased)
         events.publish(namespace: namespace, topic: Topic.containerDelete, ["id": id])
     }
 }

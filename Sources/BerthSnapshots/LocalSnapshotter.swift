@@ -26,6 +26,10 @@ final class LocalSnapshotter: Snapshotter {
         self.metadata = metadata
     }
 
+    /// Directories of removed snapshots kept for new ones (overlay only: a native snapshot's
+    /// directory starts as a copy of its parent's).
+    var spares: SpareDirectories? { layout == .overlay ? SpareDirectories(pool: root + "/spare") : nil }
+
     func directory(for id: Int64) -> String { "\(root)/\(id)" }
     func fsDir(_ id: Int64) -> String { "\(root)/\(id)/fs" }
     func workDir(_ id: Int64) -> String { "\(root)/\(id)/work" }
@@ -80,6 +84,15 @@ final class LocalSnapshotter: Snapshotter {
         }
         // The record is gone; a directory left by a crash here is an orphan that recover() removes.
         try FileSystem.removeTree(directory(for: id))
+    }
+
+    /// Removes the directory of a snapshot whose record is gone, or keeps it for the next new
+    /// snapshot when the caller knows nothing can still use it (`unused`: no overlay of it is
+    /// left anywhere) and it is as it was made (see SpareDirectories).
+    func discardDirectory(_ id: Int64, unused: Bool) throws(BerthError) {
+        let dir = directory(for: id)
+        if unused, let spares, spares.keep(dir, name: String(id)) { return }
+        try FileSystem.removeTree(dir)
     }
 
     /// Deletes the record of snapshot `key` in the write transaction `db` (refused while
@@ -207,6 +220,7 @@ final class LocalSnapshotter: Snapshotter {
         // An id handed out again after a rolled-back transaction may find that
         // transaction's directory: no record can own it, so it goes.
         try FileSystem.removeTree(dir)
+        if parent == nil, let spares, spares.take(to: dir) { return }
         guard mkdir(dir, 0o700) == 0 else { throw .system("mkdir", dir) }
         if let parent {
             try NativeCopy.copyTree(from: fsDir(parent.backendID), to: fsDir(id))

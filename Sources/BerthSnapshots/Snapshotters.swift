@@ -25,14 +25,15 @@ public final class Snapshotters: Sendable {
 
     /// Removes snapshot `key` of `snapshotter` as part of the caller's write transaction `db`
     /// (which may delete other records with it, as a container's removal does): the record
-    /// goes now, and the returned function removes its directory once `db` has committed. Nil
+    /// goes now, and the returned function removes its directory once `db` has committed (or,
+    /// told that nothing can still use it, keeps it as a spare: see `SpareDirectories`). Nil
     /// when there is no such snapshot (or snapshotter).
     public func removeRecord(_ db: Database, namespace: String, snapshotter: String,
-                             key: String) throws -> (@Sendable () throws(BerthError) -> Void)? {
+                             key: String) throws -> (@Sendable (_ unused: Bool) throws(BerthError) -> Void)? {
         guard let s = all.first(where: { $0.name == snapshotter }), let id = try s.removeRecord(db, namespace: namespace, key: key) else { return nil }
-        let dir = s.directory(for: id)
         // A directory left by a crash before this runs is an orphan that recover() removes.
-        return { () throws(BerthError) in try FileSystem.removeTree(dir) }
+        // A directory the caller knows nothing uses any more may become a spare.
+        return { (unused: Bool) throws(BerthError) in try s.discardDirectory(id, unused: unused) }
     }
 
     /// The snapshotter called `name`, or a notFound error listing the known ones.

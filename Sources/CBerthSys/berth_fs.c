@@ -18,6 +18,7 @@ int berth_fsetxattr(int fd, const char *name, const void *value, size_t size) {
     return fsetxattr(fd, name, value, size, 0);
 }
 ssize_t berth_llistxattr(const char *path, char *list, size_t size) { return llistxattr(path, list, size); }
+int berth_lremovexattr(const char *path, const char *name) { return lremovexattr(path, name); }
 ssize_t berth_lgetxattr(const char *path, const char *name, void *value, size_t size) {
     return lgetxattr(path, name, value, size);
 }

@@ -37,6 +37,20 @@ long long berth_mount_id(const char *path) {
 #endif
 }
 
+int berth_superblock_alive(unsigned long long dev) {
+#ifdef SYS_ustat
+    /* Room for struct ustat, which glibc no longer declares. The kernel decodes the device
+     * number from the 32-bit form stat's st_dev has for every anonymous device. */
+    long buf[8];
+    if (dev > 0xffffffffULL) return 1;
+    if (syscall(SYS_ustat, (unsigned)dev, buf) == 0) return 1;
+    return errno == EINVAL ? 0 : 1;
+#else
+    (void)dev;
+    return 1;
+#endif
+}
+
 int berth_wait_exit(int pid, int timeout_ms) {
     int fd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (fd < 0) return errno == ESRCH ? 1 : -1;

@@ -23,6 +23,62 @@ import Testing
         #expect(try cli.check(["containers", "ls", "-q"]) == "")
     }
 
+    /// A removed container's snapshot directories become the next container's when nothing
+    /// was written and nothing can still use them: a write, or a mount namespace that kept a
+    /// copy of the rootfs (overlayfs would let two overlays share the directory), gets them
+    /// deleted instead.
+    @Test(.enabled(if: Privilege.canRunRootTests))
+    func untouchedSnapshotDirectoriesAreReusedOnlyWhenNothingHoldsThem() throws {
+        let tmp = try TempRoot("spares"); defer { tmp.cleanup() }
+        let cli = BerthCLI(tmp: tmp)
+        var holder: Process?
+        defer {
+            holder?.terminate()
+            holder?.waitUntilExit()
+            _ = try? cli.run(["containers", "rm", "--force", "held"])
+            _ = try? cli.run(["containers", "rm", "--force", "free"])
+        }
+        try cli.check(["demo"])
+        let snapshots = tmp.paths.root + "/snapshots/overlayfs"
+        let spares = { (FileSystem.directoryEntries(snapshots + "/spare") ?? []).sorted() }
+        let own = { Set((FileSystem.directoryEntries(snapshots) ?? []).compactMap { Int64($0) }) }
+        let images = own()
+
+        #expect(try cli.check(["run", "--rm", "localhost/busybox:latest", "true"]) == "")
+        let first = spares()
+        #expect(first.count == 1, "\(first)")
+        // The next run takes that spare and leaves its own.
+        #expect(try cli.check(["run", "--rm", "localhost/busybox:latest", "ls", "-A", "/tmp"]) == "")
+        let second = spares()
+        #expect(second.count == 1 && second != first, "\(first) then \(second)")
+        #expect(own() == images)
+
+        // Written to: deleted.
+        try cli.check(["run", "--rm", "localhost/busybox:latest", "sh", "-c", "echo x > /written"])
+        #expect(spares().isEmpty, "the run took the spare and kept none")
+        #expect(own() == images)
+
+        // A container removed while running (killed first) leaves one too...
+        try cli.check(["run", "-d", "--name", "free", "localhost/busybox:latest", "sleep", "60"])
+        try cli.check(["containers", "rm", "--force", "free"])
+        #expect(spares().count == 1)
+        // ...unless a mount namespace made while it ran still holds its rootfs.
+        try cli.check(["run", "-d", "--name", "held", "localhost/busybox:latest", "sleep", "60"])
+        #expect(spares().isEmpty, "the run took the spare")
+        let rootfs = tmp.paths.tasksDir + "/default/held/rootfs"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        p.arguments = ["--mount", "--propagation", "private", "sh", "-c", "grep -q ' \(rootfs) ' /proc/self/mountinfo && echo ready && exec sleep 60"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        holder = p
+        #expect(String(decoding: out.fileHandleForReading.readData(ofLength: 6), as: UTF8.self) == "ready\n")
+        try cli.check(["containers", "rm", "--force", "held"])
+        #expect(spares().isEmpty)
+        #expect(own() == images)
+    }
+
     /// The super options of a mountinfo line hold `volatile` (shown as `fsync=volatile` by
     /// newer kernels).
     static func isVolatile(_ line: String) -> Bool {

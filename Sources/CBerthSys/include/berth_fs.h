@@ -14,6 +14,7 @@ int berth_syncfs(int fd);
 int berth_lsetxattr(const char *path, const char *name, const void *value, size_t size);
 int berth_fsetxattr(int fd, const char *name, const void *value, size_t size);
 ssize_t berth_llistxattr(const char *path, char *list, size_t size);
+int berth_lremovexattr(const char *path, const char *name);
 ssize_t berth_lgetxattr(const char *path, const char *name, void *value, size_t size);
 
 #endif
