@@ -1,6 +1,14 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Generic types instantiated through direct calls to their metadata accessors, with the
+// conformances they need passed in, instead of by demangling their names at run time: a fresh
+// process pays for every first use of a type (each run of `berth` is one), and the demangling
+// searches the protocol conformance records. About 0.3 ms of every `berth run` (bench/README.md).
+let fastTypeMetadata: [SwiftSetting] = [
+    .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"], .when(configuration: .release)),
+]
+
 // One library target per core service; the CLI and the UI use only BerthCore's public API.
 let package = Package(
     name: "berth",
@@ -31,35 +39,35 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             "CBerthSys",
-        ]),
-        .target(name: "BerthOCI", dependencies: ["BerthBase"]),
+        ], swiftSettings: fastTypeMetadata),
+        .target(name: "BerthOCI", dependencies: ["BerthBase"], swiftSettings: fastTypeMetadata),
         .target(name: "BerthMetadata", dependencies: [
             "BerthBase", "CBerthSys",
             .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
-        .target(name: "BerthEvents", dependencies: ["BerthBase", "CBerthSys"]),
-        .target(name: "BerthContent", dependencies: ["BerthBase", "BerthOCI", "BerthMetadata"]),
+        ], swiftSettings: fastTypeMetadata),
+        .target(name: "BerthEvents", dependencies: ["BerthBase", "CBerthSys"], swiftSettings: fastTypeMetadata),
+        .target(name: "BerthContent", dependencies: ["BerthBase", "BerthOCI", "BerthMetadata"], swiftSettings: fastTypeMetadata),
         .target(name: "BerthSnapshots", dependencies: [
             "BerthBase", "BerthMetadata", "CBerthSys", "CArchive", "CIsal", .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
+        ], swiftSettings: fastTypeMetadata),
         .target(name: "BerthImages", dependencies: [
             "BerthBase", "BerthOCI", "BerthMetadata", "BerthContent", "BerthSnapshots", "BerthEvents", "CArchive",
-        ]),
+        ], swiftSettings: fastTypeMetadata),
         .target(name: "BerthRuntime", dependencies: [
             "BerthBase", "BerthOCI", "BerthMetadata", "BerthSnapshots", "BerthEvents", "CBerthSys",
             .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
+        ], swiftSettings: fastTypeMetadata),
         .target(name: "BerthCore", dependencies: [
             "BerthBase", "BerthOCI", "BerthMetadata", "BerthEvents", "BerthContent", "BerthSnapshots",
             "BerthImages", "BerthRuntime", .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
+        ], swiftSettings: fastTypeMetadata),
 
         // Front ends.
-        .target(name: "BerthUI", dependencies: ["BerthCore", "CNcurses", "CVterm", "CBerthSys"]),
+        .target(name: "BerthUI", dependencies: ["BerthCore", "CNcurses", "CVterm", "CBerthSys"], swiftSettings: fastTypeMetadata),
         .executableTarget(name: "berth", dependencies: [
             "BerthCore", "BerthUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], exclude: ["StaticLibraries"], linkerSettings: [
+        ], exclude: ["StaticLibraries"], swiftSettings: fastTypeMetadata, linkerSettings: [
             // The Swift runtime and Foundation linked in: no dynamic loading and symbol binding
             // of a dozen Swift libraries at every start (see bench/README.md, lifecycle).
             .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
