@@ -260,7 +260,8 @@ static void daemonize(void) {
 
 /* Opens the bundle and reads shim.conf into S.conf; returns a copy of the raw text (for an
  * early shim's waiting init, which parses its own). */
-static char *load_bundle(const char *path, size_t *raw_len) {
+/* Opens the bundle (S.bundle) and reads shim.conf, unparsed. */
+static char *read_bundle_conf(const char *path, size_t *raw_len) {
     S.bundle = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (S.bundle >= 0 && S.bundle < 6) { /* keep it clear of 0-2 (/dev/null) and 3-5 */
         int b = fcntl(S.bundle, F_DUPFD_CLOEXEC, 6);
@@ -279,13 +280,21 @@ static char *load_bundle(const char *path, size_t *raw_len) {
         snprintf(err, sizeof err, "read %s/shim.conf: %s", path, strerror(errno));
         fail_start(1, err);
     }
-    char *raw = malloc(len + 1);
-    if (!raw) fail_start(1, "out of memory");
-    memcpy(raw, buf, len + 1);
     *raw_len = len;
-    if (conf_parse(buf, len, &S.conf, err, sizeof err) < 0) fail_start(1, err);
+    return buf;
+}
+
+/* Parses shim.conf (`raw`, which the parsed conf points into) into S.conf. */
+static void parse_bundle_conf(char *raw, size_t len) {
+    char err[1200];
+    if (conf_parse(raw, len, &S.conf, err, sizeof err) < 0) fail_start(1, err);
     if (!S.conf.rootfs || S.conf.rootfs[0] != '/') fail_start(1, "shim.conf: rootfs missing or not absolute");
-    return raw;
+}
+
+/* Opens the bundle and loads shim.conf into S.conf. */
+static void load_bundle(const char *path) {
+    size_t len = 0;
+    parse_bundle_conf(read_bundle_conf(path, &len), len);
 }
 
 /* A subreaper in its own session, not dumpable, in /, with stdin and stdout on /dev/null.
@@ -350,7 +359,12 @@ static void __attribute__((noreturn)) early_child(int go, int ns_flags, int chil
         child_fail(&sp, 1, "mount namespace: %s", strerror(errno));
     close(5);
     char err[1100];
+    int prepared_terminal = S.conf.terminal;
     if (conf_parse(buf, len, &S.conf, err, sizeof err) < 0) child_fail(&sp, 1, "%s", err);
+    /* The shim checks these too, after handing the conf over: the init must not go on. */
+    if (!S.conf.rootfs || S.conf.rootfs[0] != '/') child_fail(&sp, 1, "shim.conf: rootfs missing or not absolute");
+    if (parse_clone_flags(&S.conf) != ns_flags || S.conf.terminal != prepared_terminal)
+        child_fail(&sp, 1, "shim.conf asks for other namespaces or terminal than the shim prepared");
     static struct sock_fprog filter;
     if (seccomp_build(&S.conf, S.conf.seccomp_cache, &filter, err, sizeof err) < 0) child_fail(&sp, 1, "%s", err);
     sp.filter = filter.len ? &filter : NULL;
@@ -382,8 +396,14 @@ static void __attribute__((noreturn)) run_early(const char *bundle, const char *
         waitpid(pid, NULL, 0);
         _exit(0);
     }
+    /* shim.conf goes to the waiting init first: its set-up is what the start waits for, and
+     * the shim's own parsing and logs can follow meanwhile. The init checks the namespaces
+     * and terminal it was prepared with against it as well. */
     size_t raw_len = 0;
-    char *raw = load_bundle(bundle, &raw_len);
+    char *raw = read_bundle_conf(bundle, &raw_len);
+    if (write_all(go[1], raw, raw_len) < 0) fail_start(1, "hand shim.conf to the init failed");
+    close(go[1]);
+    parse_bundle_conf(raw, raw_len);
     int log = openat(S.bundle, "shim.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (log >= 0) {
         dup2(log, 2);
@@ -396,9 +416,6 @@ static void __attribute__((noreturn)) run_early(const char *bundle, const char *
         fail_start(1, "shim.conf asks for other namespaces or terminal than the shim prepared");
     }
     open_output_log();
-    if (write_all(go[1], raw, raw_len) < 0) fail_start(1, "hand shim.conf to the init failed");
-    close(go[1]);
-    free(raw);
     collect_init(pid, child, cons, errp);
     ready_and_serve();
 }
@@ -422,8 +439,7 @@ int main(int argc, char **argv) {
         fcntl(5, F_SETFD, FD_CLOEXEC);
         run_early(bundle, argv[3], argv[4][0] == '1');
     }
-    size_t raw_len = 0;
-    free(load_bundle(bundle, &raw_len));
+    load_bundle(bundle);
     detach();
     open_output_log();
     create_init();

@@ -1,4 +1,5 @@
 import BerthCore
+@testable import BerthRuntime
 import BerthTestSupport
 import Foundation
 import Testing
@@ -89,6 +90,32 @@ struct ShimTests {
                 #expect(!FileManager.default.fileExists(atPath: f.bundle + "/" + name))
             }
             #expect(Mounts.mounts(under: f.rootfs) == [f.rootfs])
+        }
+    }
+
+    /// A prepared shim hands shim.conf to its waiting init before it reads the conf itself;
+    /// a conf that asks for namespaces other than the ones the init was made with stops the
+    /// start all the same (the init checks it as well), and leaves nothing running.
+    @Test func aPreparedShimRefusesAConfForOtherNamespaces() throws {
+        try withFixture { f in
+            let shim = try PreparedShim(bundle: f.bundle, namespaces: ["pid", "mount", "uts", "ipc", "net", "cgroup"], terminal: false)
+            var conf = f.conf(["true"])
+            conf.records.removeAll { $0 == ("namespace-new", "net") }
+            try Data(conf.bytes).write(to: URL(fileURLWithPath: f.bundle + "/shim.conf"))
+            #expect { _ = try shim.start() } throws: { error in
+                "\(error)".contains("shim.conf asks for other namespaces or terminal than the shim prepared")
+            }
+            for name in ["shim.pid", "init.pid", "shim.sock"] {
+                #expect(!FileManager.default.fileExists(atPath: f.bundle + "/" + name))
+            }
+            #expect(Mounts.mounts(under: f.rootfs) == [f.rootfs])
+            // Neither the shim nor its init (a clone of it: the same command line) is left.
+            let running = {
+                (FileSystem.directoryEntries("/proc") ?? []).filter { Int32($0) != nil }.contains { pid in
+                    readProcFile("/proc/\(pid)/cmdline")?.contains(f.bundle) == true
+                }
+            }
+            #expect(Command.waitUntil { !running() })
         }
     }
 
