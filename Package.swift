@@ -4,7 +4,8 @@ import PackageDescription
 // Generic types instantiated through direct calls to their metadata accessors, with the
 // conformances they need passed in, instead of by demangling their names at run time: a fresh
 // process pays for every first use of a type (each run of `berth` is one), and the demangling
-// searches the protocol conformance records. About 0.3 ms of every `berth run` (bench/README.md).
+// searches the protocol conformance records. About 0.3 ms of every `berth run` (bench/README.md);
+// scripts/build passes the same flag to the dependencies' modules, which a manifest cannot.
 let fastTypeMetadata: [SwiftSetting] = [
     .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"], .when(configuration: .release)),
 ]

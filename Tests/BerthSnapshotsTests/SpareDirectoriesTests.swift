@@ -56,7 +56,7 @@ import Testing
         let core = try t.core()
         let s = try core.snapshotters.local("overlayfs")
         let changes: [(String, (String) -> Void)] = [
-            ("a file", { dir in FileManager.default.createFile(atPath: dir + "/fs/data", contents: Data("x".utf8)) }),
+            ("a file", { dir in _ = FileManager.default.createFile(atPath: dir + "/fs/data", contents: Data("x".utf8)) }),
             ("a mode", { dir in chmod(dir + "/fs", 0o1777) }),
             ("an attribute", { dir in _ = berth_lsetxattr(dir + "/fs", "user.mark", "1", 1) }),
             ("a stray entry", { dir in mkdir(dir + "/extra", 0o700) }),
@@ -84,7 +84,7 @@ import Testing
         _ = try s.prepare(namespace: "default", key: "first", parent: nil, labels: [:])
         _ = try discard(s, "first")
         let spare = try #require(FileSystem.directoryEntries(s.root + "/spare")?.first)
-        FileManager.default.createFile(atPath: s.root + "/spare/\(spare)/fs/late", contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: s.root + "/spare/\(spare)/fs/late", contents: Data("x".utf8))
         _ = try s.prepare(namespace: "default", key: "second", parent: nil, labels: [:])
         let second = try s.stat(namespace: "default", key: "second").backendID
         #expect(FileSystem.directoryEntries(s.fsDir(second)) == [])

@@ -49,7 +49,7 @@ fi
 size=$(stat -c %s "$archive")
 echo "archive: $archive, $((size >> 20)) MiB" >&2
 
-swift build -c release --product berth >&2
+scripts/build --product berth >&2
 berth="$(swift build -c release --show-bin-path)/berth"
 ctrd_start
 

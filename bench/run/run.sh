@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 BERTH=$(realpath "${BERTH:-.build/release/berth}")
 RUNS=${RUNS:-30}
 CYCLES=${CYCLES:-100}
-[ -x "$BERTH" ] && [ -x "$(dirname "$BERTH")/berth-shim" ] || { echo "build first: swift build -c release" >&2; exit 1; }
+[ -x "$BERTH" ] && [ -x "$(dirname "$BERTH")/berth-shim" ] || { echo "build first: scripts/build" >&2; exit 1; }
 command -v hyperfine >/dev/null && command -v jq >/dev/null || { echo "needs hyperfine and jq" >&2; exit 1; }
 source bench/lib/containerd.sh
 

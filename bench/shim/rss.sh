@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BERTH=${BERTH:-.build/release/berth}
 SHIM=${BERTH_SHIM:-$(dirname "$BERTH")/berth-shim}
-[ -x "$SHIM" ] && [ -x "$BERTH" ] || { echo "build first: swift build -c release" >&2; exit 1; }
+[ -x "$SHIM" ] && [ -x "$BERTH" ] || { echo "build first: scripts/build" >&2; exit 1; }
 source bench/lib/containerd.sh
 
 WORK=$(mktemp -d /tmp/berth-bench-shim-XXXXXX)
