@@ -85,16 +85,21 @@ struct AttachSession {
     /// Docker's `--detach-keys` syntax: comma-separated `ctrl-<x>` or single characters.
     static func parseDetachKeys(_ s: String) throws(BerthError) -> [UInt8] {
         if s.isEmpty { return [] }
+        // By bytes: Character and lowercased() would cost every `berth run` (which parses the
+        // default keys) the first use of their Unicode tables.
+        func lower(_ b: UInt8) -> UInt8 { b >= 65 && b <= 90 ? b + 32 : b }
+        let ctrl = Array("ctrl-".utf8)
         var out: [UInt8] = []
-        for part in s.split(separator: ",", omittingEmptySubsequences: false) {
-            let p = part.lowercased()
-            if p.hasPrefix("ctrl-"), p.count == 6, let c = p.last?.asciiValue {
+        for part in s.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+            let p = part.map(lower)
+            if p.count == 6, p.starts(with: ctrl) {
+                let c = p[5]
                 switch c {
                 case 97...122: out.append(c - 96)
                 case 64, 91, 92, 93, 94, 95: out.append(c == 64 ? 0 : c - 64)
                 default: throw .invalidArgument("invalid detach keys \(s.debugDescription)")
                 }
-            } else if p.count == 1, let c = part.first?.asciiValue {
+            } else if p.count == 1, let c = part.first, c < 0x80 {
                 out.append(c)
             } else {
                 throw .invalidArgument("invalid detach keys \(s.debugDescription): want e.g. ctrl-p,ctrl-q")

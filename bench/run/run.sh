@@ -58,9 +58,9 @@ done
 stats() { jq -s -r --arg n "$1" '[.[].results[] | select(.command == $n) | .times[]] | sort
   | "\((add / length * 1000)) \((.[length / 2 | floor]) * 1000) \(length)"' "$WORK"/one-*.json; }
 read -r b bmed bn < <(stats berth); read -r c cmed cn < <(stats ctr); read -r u umed un < <(stats unshare)
-printf 'mean:   berth %.1f ms, ctr %.1f ms, unshare %.1f ms: berth is %.1fx faster than ctr and %.1fx the floor\n' \
+printf 'mean:   berth %.1f ms, ctr %.1f ms, unshare %.1f ms: berth is %.2fx faster than ctr and %.2fx the floor\n' \
   "$b" "$c" "$u" "$(echo "$c/$b" | bc -l)" "$(echo "$b/$u" | bc -l)"
-printf 'median: berth %.1f ms, ctr %.1f ms, unshare %.1f ms: berth is %.1fx faster than ctr and %.1fx the floor\n' \
+printf 'median: berth %.1f ms, ctr %.1f ms, unshare %.1f ms: berth is %.2fx faster than ctr and %.2fx the floor\n' \
   "$bmed" "$cmed" "$umed" "$(echo "$cmed/$bmed" | bc -l)" "$(echo "$bmed/$umed" | bc -l)"
 
 mean() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .mean' "$2"; }
