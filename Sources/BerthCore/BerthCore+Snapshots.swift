@@ -66,9 +66,10 @@ extension BerthCore {
         let chainIDs: [Digest]
         if let chain { chainIDs = chain } else { chainIDs = try images.chainIDs(namespace: namespace, image, platform: platform) }
         func create(on parent: Digest?) throws(BerthError) -> [Mount] {
-            if readOnly { return try s.view(namespace: namespace, key: key, parent: parent?.description, labels: labels) }
-            if let alongside { return try s.prepare(namespace: namespace, key: key, parent: parent?.description, labels: labels, alongside: alongside) }
-            return try s.prepare(namespace: namespace, key: key, parent: parent?.description, labels: labels)
+            readOnly
+                ? try s.view(namespace: namespace, key: key, parent: parent?.description, labels: labels)
+                : try s.prepare(namespace: namespace, key: key, parent: parent?.description, labels: labels,
+                                alongside: alongside ?? { _ in })
         }
         let mounts: [Mount]
         if let top = chainIDs.last {

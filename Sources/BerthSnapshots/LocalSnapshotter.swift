@@ -36,10 +36,6 @@ final class LocalSnapshotter: Snapshotter {
 
     // MARK: - Snapshotter
 
-    func prepare(namespace: String, key: String, parent: String?, labels: Labels) throws(BerthError) -> [Mount] {
-        try create(.active, namespace: namespace, key: key, parent: parent, labels: labels)
-    }
-
     func prepare(namespace: String, key: String, parent: String?, labels: Labels,
                  alongside: (Database) throws -> Void) throws(BerthError) -> [Mount] {
         try create(.active, namespace: namespace, key: key, parent: parent, labels: labels, alongside: alongside)

@@ -40,11 +40,10 @@ public struct SnapshotUsage: Codable, Sendable, Equatable {
 public protocol Snapshotter: Sendable {
     var name: String { get }
 
-    /// A new active (writable) snapshot on top of the committed `parent`.
-    func prepare(namespace: String, key: String, parent: String?, labels: Labels) throws(BerthError) -> [Mount]
-    /// `prepare`, with `alongside` run in the same write transaction once the snapshot is
-    /// recorded and its directories exist: a container's record, so that a container and its
-    /// snapshot are made together or not at all, in one commit.
+    /// A new active (writable) snapshot on top of the committed `parent`; `alongside` runs in
+    /// the same write transaction once the snapshot is recorded and its directories exist (a
+    /// container's record, so that a container and its snapshot are made together or not at
+    /// all, in one commit).
     func prepare(namespace: String, key: String, parent: String?, labels: Labels,
                  alongside: (Database) throws -> Void) throws(BerthError) -> [Mount]
     /// A new read-only view of the committed `parent`.
@@ -61,4 +60,11 @@ public protocol Snapshotter: Sendable {
     func usage(namespace: String, key: String) throws(BerthError) -> SnapshotUsage
     /// Every snapshot of the namespace, ordered by name.
     func walk(namespace: String) throws(BerthError) -> [SnapshotInfo]
+}
+
+extension Snapshotter {
+    /// A new active (writable) snapshot on top of the committed `parent`.
+    public func prepare(namespace: String, key: String, parent: String?, labels: Labels) throws(BerthError) -> [Mount] {
+        try prepare(namespace: namespace, key: key, parent: parent, labels: labels, alongside: { _ in })
+    }
 }
