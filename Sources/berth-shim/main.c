@@ -347,14 +347,20 @@ static void __attribute__((noreturn)) early_child(int go, int ns_flags, int chil
     if (cons[0] >= 0) close(cons[0]);
     close(3);
     close(4);
-    size_t len = 0;
-    char *buf = read_whole_fd(go, &len);
-    close(go);
-    if (!buf || len == 0) _exit(0);
     struct spawn sp = {
         .proc = &S.conf, .task = &S.conf, .is_init = 1, .stdio = {child[0], child[1], child[2]},
         .console = cons[1], .err_fd = errp[1],
     };
+    /* Its new network namespace's loopback comes up while berth is still writing the bundle,
+     * off the path the start waits on. */
+    if (ns_flags & CLONE_NEWNET) {
+        loopback_up(&sp);
+        sp.loopback_is_up = 1;
+    }
+    size_t len = 0;
+    char *buf = read_whole_fd(go, &len);
+    close(go);
+    if (!buf || len == 0) _exit(0);
     if ((ns_flags & CLONE_NEWNS) && (setns(5, CLONE_NEWNS) < 0 || unshare(CLONE_NEWNS) < 0))
         child_fail(&sp, 1, "mount namespace: %s", strerror(errno));
     close(5);

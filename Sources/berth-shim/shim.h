@@ -42,10 +42,12 @@ struct spawn {
     int console;               /* terminal: socket on which to send the pty master, else -1 */
     int err_fd;                /* CLOEXEC write end: "<exitcode>\t<message>" on failure */
     const struct sock_fprog *filter; /* the process's compiled seccomp filter, or NULL */
+    int loopback_is_up;        /* an early init brought lo up while it waited */
 };
 
 /* spawn.c: child side. Never returns. */
 void join_cgroups_self(const struct spawn *s);
+void loopback_up(const struct spawn *s);
 void child_init(const struct spawn *s) __attribute__((noreturn));
 void child_exec_process(const struct spawn *s) __attribute__((noreturn));
 void child_fail(const struct spawn *s, int code, const char *fmt, ...)

@@ -37,7 +37,7 @@ static void reset_signals(void) {
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static void loopback_up(const struct spawn *s) {
+void loopback_up(const struct spawn *s) {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) child_fail(s, 1, "loopback socket: %s", strerror(errno));
     struct ifreq ifr;
@@ -194,7 +194,7 @@ void child_init(const struct spawn *s) {
     const struct conf *t = s->task;
     if (conf_has_ns(t, "cgroup") && unshare(CLONE_NEWCGROUP) < 0)
         child_fail(s, 1, "new cgroup namespace: %s", strerror(errno));
-    if (conf_has_ns(t, "net")) loopback_up(s);
+    if (conf_has_ns(t, "net") && !s->loopback_is_up) loopback_up(s);
     setup_rootfs(s);
     if (t->hostname && t->hostname[0] && conf_has_ns(t, "uts") &&
         sethostname(t->hostname, strlen(t->hostname)) < 0)

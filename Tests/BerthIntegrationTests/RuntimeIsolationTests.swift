@@ -23,6 +23,7 @@ import Testing
         echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null && echo procsys=writable || echo procsys=readonly
         grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status
         echo nets=$(ls /sys/class/net | tr '\\n' ,)
+        echo loflags=$(cat /sys/class/net/lo/flags)
         echo nofile=$(ulimit -n)
         exec /bin/probe
         """
@@ -45,6 +46,14 @@ import Testing
         #expect(out.contains("NoNewPrivs:\t1"))
         #expect(out.contains("Seccomp:\t2"))
         #expect(out.contains("nets=lo,\n"))
+        #expect(out.contains("loflags=0x9\n"), "loopback not up (IFF_UP|IFF_LOOPBACK): \(out)")
+        // The same without a prepared shim: a created container's task started later.
+        try f.check(["containers", "create", "--name", "iso2", "--rootfs", f.rootfs, "sh", "-c",
+                     "cat /sys/class/net/lo/flags > /tmp/loflags"])
+        try f.check(["tasks", "start", "iso2"])
+        #expect(Command.waitUntil { (try? f.check(["tasks", "ls"]))?.contains("STOPPED") == true })
+        #expect(try FileSystem.readString(f.rootfs + "/tmp/loflags") == "0x9\n")
+        try f.check(["containers", "rm", "iso2"])
         #expect(out.contains("keyctl Operation not permitted\n"))
         #expect(out.contains("unshare Operation not permitted\n"))
         #expect(!out.contains("open-fd"), "fds leaked into the container: \(out)")
