@@ -8,25 +8,8 @@ import Glibc
 /// CAP_SYS_RESOURCE; a container asking for more gets berth's own ceiling instead of failing
 /// to start, as rootless runtimes do.
 enum HostCeilings {
-    /// This process's /proc/self/status, read once: its capability sets do not change, and
-    /// every task start asks for two of them.
-    private static let status: [UInt8]? = try? FileSystem.readFile("/proc/self/status")
-
-    /// A `Cap...:` mask of /proc/self/status, parsed by hand (this runs at every task start).
-    static func capabilityMask(_ field: String) -> UInt64? {
-        guard let status else { return nil }
-        let key = Array((field + ":").utf8)
-        var lineStart = 0
-        while lineStart < status.count {
-            let lineEnd = status[lineStart...].firstIndex(of: 0x0A) ?? status.count
-            if lineEnd - lineStart > key.count, status[lineStart..<lineStart + key.count].elementsEqual(key) {
-                let hex = status[(lineStart + key.count)..<lineEnd].filter { $0 != 0x20 && $0 != 0x09 }
-                return UInt64(String(decoding: Array(hex), as: UTF8.self), radix: 16)
-            }
-            lineStart = lineEnd + 1
-        }
-        return nil
-    }
+    /// A `Cap...:` mask of this process's /proc/self/status.
+    static func capabilityMask(_ field: String) -> UInt64? { ProcessStatus.number(field, radix: 16) }
 
     /// Capabilities outside berth's bounding set are dropped from every set of the process.
     static func clamp(_ caps: Spec.Capabilities) -> Spec.Capabilities {

@@ -68,11 +68,5 @@ struct SpareDirectories: Sendable {
 
     /// The process's umask, from /proc (reading it with umask(2) would change it for a moment
     /// under other threads).
-    static let processUmask: mode_t? = {
-        guard let status = try? FileSystem.readString("/proc/self/status"),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Umask:") }) else { return nil }
-        let digits = line.dropFirst(6).utf8.filter { $0 != 32 && $0 != 9 }
-        guard !digits.isEmpty, digits.allSatisfy({ $0 >= 48 && $0 <= 55 }) else { return nil }
-        return digits.reduce(0) { $0 * 8 + mode_t($1 - 48) }
-    }()
+    static var processUmask: mode_t? { ProcessStatus.number("Umask", radix: 8).map { mode_t($0) } }
 }
