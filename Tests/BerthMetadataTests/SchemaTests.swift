@@ -35,6 +35,28 @@ import Testing
         #expect(try third.list().map(\.name).sorted() == ["first", "second"])
     }
 
+    /// Both ways of opening (migrating a new file, or finding the schema current) leave the
+    /// connection enforcing foreign keys, and a failed write transaction leaves nothing.
+    @Test func connectionsEnforceForeignKeysAndRollBack() throws {
+        let tmp = try TempRoot("pragmas")
+        defer { tmp.cleanup() }
+        let fresh = try MetadataStore(path: tmp.paths.metadataDB)
+        let reopened = try MetadataStore(path: tmp.paths.metadataDB, deferringCheckpoints: true)
+        for store in [fresh, reopened] {
+            #expect(try store.read { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") } == 1)
+            #expect(try store.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 1, "NORMAL")
+        }
+        #expect(throws: BerthError.self) {
+            try reopened.write { db in
+                try NamespaceStore.ensure(db, "kept-out")
+                throw BerthError.internal("fails after a write")
+            }
+        }
+        #expect(try NamespaceStore(db: fresh).list().map(\.name).contains("kept-out") == false)
+        try reopened.write { db in try NamespaceStore.ensure(db, "kept") }
+        #expect(try NamespaceStore(db: fresh).list().map(\.name).contains("kept"))
+    }
+
     /// A store that defers its checkpoints lets the write-ahead log grow past the length at
     /// which a commit would checkpoint it, until its owner checkpoints; the next commit then
     /// starts the log over. A store that does not defer them leaves nothing to its owner.
