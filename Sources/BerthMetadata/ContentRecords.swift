@@ -39,7 +39,7 @@ public enum ContentRecords {
 
     /// The blob's size when the namespace holds it (its labels left undecoded).
     public static func size(_ db: Database, namespace: String, digest: Digest) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT size FROM content WHERE namespace = ? AND digest = ?",
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT size FROM content WHERE namespace = ? AND digest = ?"),
                            arguments: [namespace, digest.description])
     }
 

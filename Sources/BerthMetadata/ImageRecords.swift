@@ -29,7 +29,8 @@ public struct ImageRecord: Codable, Sendable, Equatable {
 /// Queries on the `images` table, run inside a caller's transaction.
 public enum ImageRecords {
     public static func get(_ db: Database, namespace: String, name: String) throws -> ImageRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM images WHERE namespace = ? AND name = ?", arguments: [namespace, name]).map(record)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM images WHERE namespace = ? AND name = ?"),
+                         arguments: [namespace, name]).map(record)
     }
 
     public static func list(_ db: Database, namespace: String) throws -> [ImageRecord] {

@@ -8,7 +8,7 @@ enum Schema {
     /// Whether every migration has run: one query, without building the migrator, whose own
     /// check reads the identifiers into a set (a fresh process pays for that type's first use).
     static func isCurrent(_ db: Database) throws -> Bool {
-        let applied = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+        let applied = try String.fetchAll(db.cachedStatement(sql: "SELECT identifier FROM grdb_migrations"))
         return identifiers.allSatisfy(applied.contains)
     }
 

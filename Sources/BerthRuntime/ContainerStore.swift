@@ -79,7 +79,7 @@ public struct ContainerStore: Sendable {
     /// rootfs was (snapshotter and key).
     @discardableResult
     static func delete(_ db: Database, namespace: String, id: String) throws -> (snapshotter: String, key: String) {
-        guard let row = try Row.fetchOne(db, sql: "DELETE FROM containers WHERE namespace = ? AND id = ? RETURNING snapshotter, snapshot_key",
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "DELETE FROM containers WHERE namespace = ? AND id = ? RETURNING snapshotter, snapshot_key"),
                                          arguments: [namespace, id]) else {
             throw BerthError.notFound("container \(id.debugDescription) not found")
         }

@@ -97,9 +97,9 @@ final class LocalSnapshotter: Snapshotter {
     func removeRecord(_ db: Database, namespace: String, key: String) throws -> Int64? {
         let snapshotter = name
         guard let info = try Self.fetch(db, snapshotter, namespace, key) else { return nil }
-        let children = try String.fetchAll(db, sql: """
+        let children = try String.fetchAll(db.cachedStatement(sql: """
             SELECT key FROM snapshots WHERE namespace = ? AND snapshotter = ? AND parent = ? ORDER BY key LIMIT 3
-            """, arguments: [namespace, snapshotter, key])
+            """), arguments: [namespace, snapshotter, key])
         if !children.isEmpty {
             throw BerthError.failedPrecondition("snapshot \(key.debugDescription) has children (\(children.joined(separator: ", "))): remove them first")
         }
@@ -182,10 +182,10 @@ final class LocalSnapshotter: Snapshotter {
                 }
                 chain = try [p] + Self.ancestors(db, snapshotter, namespace, p)
             }
-            let id = try Int64.fetchOne(db, sql: """
+            let id = try Int64.fetchOne(db.cachedStatement(sql: """
                 INSERT INTO snapshot_ids(snapshotter, next_id) VALUES (?, 1)
                 ON CONFLICT(snapshotter) DO UPDATE SET next_id = next_id + 1 RETURNING next_id
-                """, arguments: [snapshotter])!
+                """), arguments: [snapshotter])!
             let now = Date()
             // A duplicate key is refused by the primary key (the whole transaction, id included,
             // rolls back): no look-up first.
@@ -257,7 +257,7 @@ final class LocalSnapshotter: Snapshotter {
         let onDisk = Set(entries.compactMap { Int64($0) })
         let snapshotter = name
         func known(_ db: Database) throws -> Set<Int64> {
-            Set(try Int64.fetchAll(db, sql: "SELECT backend_id FROM snapshots WHERE snapshotter = ?", arguments: [snapshotter]))
+            Set(try Int64.fetchAll(db.cachedStatement(sql: "SELECT backend_id FROM snapshots WHERE snapshotter = ?"), arguments: [snapshotter]))
         }
         var doomed = leftovers.map { root + "/" + $0 }
         if !onDisk.subtracting(owned).isEmpty {
@@ -289,7 +289,7 @@ final class LocalSnapshotter: Snapshotter {
     // MARK: - Records
 
     static func fetch(_ db: Database, _ snapshotter: String, _ namespace: String, _ key: String) throws -> SnapshotInfo? {
-        try Row.fetchOne(db, sql: "SELECT * FROM snapshots WHERE namespace = ? AND snapshotter = ? AND key = ?",
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM snapshots WHERE namespace = ? AND snapshotter = ? AND key = ?"),
                          arguments: [namespace, snapshotter, key]).map(info)
     }
 

@@ -58,11 +58,11 @@ public final class Snapshotters: Sendable {
         let present = all.filter { FileSystem.isDirectory($0.root) }
         guard !present.isEmpty else { return }
         let (extractions, owned) = try metadata.read { db in
-            let extractions = try Row.fetchAll(db, sql: """
+            let extractions = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT snapshotter, namespace, key FROM snapshots WHERE kind = 'active' AND key LIKE 'extract-%'
-                """).map { (snapshotter: $0["snapshotter"] as String, namespace: $0["namespace"] as String, key: $0["key"] as String) }
+                """)).map { (snapshotter: $0["snapshotter"] as String, namespace: $0["namespace"] as String, key: $0["key"] as String) }
             var owned: [String: Set<Int64>] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT snapshotter, backend_id FROM snapshots") {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT snapshotter, backend_id FROM snapshots")) {
                 owned[row["snapshotter"] as String, default: []].insert(row["backend_id"])
             }
             return (extractions, owned)
