@@ -12,7 +12,7 @@ public final class Snapshotters: Sendable {
 
     /// In `names` order; an array, not a dictionary keyed by name: two entries, and a
     /// dictionary's first use costs a fresh process more than the lookups ever do.
-    private let all: [LocalSnapshotter]
+    let all: [LocalSnapshotter]
 
     public init(paths: BerthPaths, metadata: MetadataStore) {
         self.paths = paths

@@ -95,6 +95,7 @@ struct Berth: AsyncParsableCommand {
             RunCommand.self,
             EventsCommand.self,
             DemoCommand.self,
+            SystemCommand.self,
         ],
         defaultSubcommand: UICommand.self
     )
