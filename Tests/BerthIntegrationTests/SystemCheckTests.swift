@@ -89,3 +89,21 @@ import Testing
         #expect(report.inconsistencies.allSatisfy { $0.repair == nil })
     }
 }
+
+/// scripts/crashtest with a few trials: berth killed with SIGKILL in the middle of imports,
+/// unpacks, runs, removals and garbage collections leaves nothing `berth system check` finds,
+/// once any berth command has run.
+@Suite struct CrashInjectionTests {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/crashtest").path
+
+    @Test(.enabled(if: Privilege.canRunRootTests))
+    func killedAtRandomMomentsTheStoreStaysWhole() throws {
+        let r = try Command.run([Self.script, "30"], environment: ["BERTH": BuiltProducts.berth])
+        let summary = r.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(r.status == 0 && summary.hasSuffix(", 0 failures"), "\(r.stdout)\(r.stderr)")
+        // The kills must land while berth works, or the test proves nothing.
+        let interrupted = summary.split(separator: "(").last.flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
+        #expect(interrupted >= 5, "\(summary)")
+    }
+}
