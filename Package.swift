@@ -43,7 +43,7 @@ let package = Package(
         ], swiftSettings: fastTypeMetadata),
         .target(name: "BerthOCI", dependencies: ["BerthBase"], swiftSettings: fastTypeMetadata),
         .target(name: "BerthMetadata", dependencies: [
-            "BerthBase", "CBerthSys",
+            "BerthBase", "BerthOCI", "CBerthSys",
             .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: fastTypeMetadata),
         .target(name: "BerthEvents", dependencies: ["BerthBase", "CBerthSys"], swiftSettings: fastTypeMetadata),

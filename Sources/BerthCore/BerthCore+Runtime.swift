@@ -48,7 +48,9 @@ extension BerthCore {
         case .directory(let dir):
             return try runtime.createContainer(namespace: namespace, id: id, imageConfig: nil, rootfs: .directory(dir),
                                                options: options, labels: labels)
-        case .image(let name):
+        case .image(let typed):
+            // Recorded as image records are named, so that garbage collection sees the image in use.
+            let name = (try? Reference.normalize(typed)) ?? typed
             let manifest = try hostManifest(namespace: namespace, image: name)
             let snapshotter = Snapshotters.defaultName
             let c = try runtime.newContainer(namespace: namespace, id: id, image: name, imageConfig: manifest.imageConfig.config,

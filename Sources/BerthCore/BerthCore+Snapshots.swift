@@ -4,7 +4,7 @@ import GRDB
 /// A snapshot as listings show it.
 public struct SnapshotListing: Codable, Sendable {
     public var info: SnapshotInfo
-    /// Nothing points at it: no image's content, container, lease, child or gc.root label.
+    /// `berth gc` would remove it: no image, container, lease or gc.root label reaches it.
     public var unreferenced: Bool
 }
 
@@ -17,8 +17,8 @@ extension BerthCore {
     public func listSnapshots(namespace: String, snapshotter name: String? = nil) throws(BerthError) -> [SnapshotListing] {
         let s = try snapshotter(name)
         let infos = try s.walk(namespace: namespace)
-        let referenced = try snapshotters.referencedKeys(namespace: namespace, snapshotter: s.name)
-        return infos.map { SnapshotListing(info: $0, unreferenced: !referenced.contains($0.name)) }
+        let unreferenced = try metadata.read { db in try MetadataGC.unreferencedSnapshotKeys(db, namespace: namespace, snapshotter: s.name) }
+        return infos.map { SnapshotListing(info: $0, unreferenced: unreferenced.contains($0.name)) }
     }
 
     /// `berth images unpack`: see ImageService.unpack.

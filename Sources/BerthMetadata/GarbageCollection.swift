@@ -30,83 +30,119 @@ public enum MetadataGC {
         case snapshot(ns: String, snapshotter: String, key: String)
     }
 
-    public static func markAndSweep(_ db: Database, now: Date = Date()) throws -> MetadataSweep {
-        var sweep = MetadataSweep()
+    /// The reference graph as the records describe it at `now`: the roots, and every content
+    /// and snapshot row with what it points at. Expired leases are no roots; nothing is changed.
+    private struct Graph {
         var roots: [Node] = []
+        var expiredLeases: [(namespace: String, id: String)] = []
+        var leasedIngests: Set<String> = []
+        var contentRows: [Node: Labels] = [:]
+        var snapshotRows: [Node: (labels: Labels, parent: String?, backendID: Int64)] = [:]
+    }
 
-        // Leases: expired ones go; live ones are roots for what they hold.
+    private static func graph(_ db: Database, now: Date) throws -> Graph {
+        var g = Graph()
+        var expired = Set<String>()
         for row in try Row.fetchAll(db, sql: "SELECT namespace, id, labels FROM leases") {
             let ns: String = row["namespace"], id: String = row["id"]
             let labels = LabelsColumn.decode(row["labels"])
             if let exp = labels[GCLabel.expire].flatMap(LeaseStore.parseTime), exp <= now {
-                try db.execute(sql: "DELETE FROM lease_resources WHERE namespace = ? AND lease = ?", arguments: [ns, id])
-                try db.execute(sql: "DELETE FROM leases WHERE namespace = ? AND id = ?", arguments: [ns, id])
-                sweep.leases.append((ns, id))
+                g.expiredLeases.append((ns, id))
+                expired.insert(ns + "\u{0}" + id)
             }
         }
-        for row in try Row.fetchAll(db, sql: "SELECT namespace, kind, resource FROM lease_resources") {
+        for row in try Row.fetchAll(db, sql: "SELECT namespace, lease, kind, resource FROM lease_resources") {
             let ns: String = row["namespace"], kind: String = row["kind"], r: String = row["resource"]
+            guard !expired.contains(ns + "\u{0}" + (row["lease"] as String)) else { continue }
             if kind == LeaseStore.contentKind {
-                roots.append(.content(ns: ns, digest: r))
+                g.roots.append(.content(ns: ns, digest: r))
             } else if kind == LeaseStore.ingestKind {
-                sweep.leasedIngests.insert(ns + "/" + r)
+                g.leasedIngests.insert(ns + "/" + r)
             } else if kind.hasPrefix("snapshots/") {
-                roots.append(.snapshot(ns: ns, snapshotter: String(kind.dropFirst(10)), key: r))
+                g.roots.append(.snapshot(ns: ns, snapshotter: String(kind.dropFirst(10)), key: r))
             }
         }
 
         var imageTargets: [String: String] = [:] // "ns\0name" -> digest
         for row in try Row.fetchAll(db, sql: "SELECT namespace, name, digest, labels FROM images") {
             let ns: String = row["namespace"]
-            roots.append(.content(ns: ns, digest: row["digest"]))
-            roots += refs(ns, LabelsColumn.decode(row["labels"]))
+            g.roots.append(.content(ns: ns, digest: row["digest"]))
+            g.roots += refs(ns, LabelsColumn.decode(row["labels"]))
             imageTargets[ns + "\u{0}" + (row["name"] as String)] = row["digest"]
         }
         for row in try Row.fetchAll(db, sql: "SELECT namespace, image, snapshotter, snapshot_key, labels FROM containers") {
             let ns: String = row["namespace"]
             let snapshotter: String = row["snapshotter"], key: String = row["snapshot_key"], image: String = row["image"]
-            if !snapshotter.isEmpty && !key.isEmpty { roots.append(.snapshot(ns: ns, snapshotter: snapshotter, key: key)) }
-            if let target = imageTargets[ns + "\u{0}" + image] { roots.append(.content(ns: ns, digest: target)) }
-            roots += refs(ns, LabelsColumn.decode(row["labels"]))
+            if !snapshotter.isEmpty && !key.isEmpty { g.roots.append(.snapshot(ns: ns, snapshotter: snapshotter, key: key)) }
+            if let target = imageTargets[ns + "\u{0}" + image] { g.roots.append(.content(ns: ns, digest: target)) }
+            g.roots += refs(ns, LabelsColumn.decode(row["labels"]))
         }
 
         // The graph's edges come from content and snapshot rows.
-        var contentRows: [Node: Labels] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT namespace, digest, labels FROM content") {
             let node = Node.content(ns: row["namespace"], digest: row["digest"])
             let labels = LabelsColumn.decode(row["labels"])
-            contentRows[node] = labels
-            if labels[GCLabel.gcRoot] != nil { roots.append(node) }
+            g.contentRows[node] = labels
+            if labels[GCLabel.gcRoot] != nil { g.roots.append(node) }
         }
-        var snapshotRows: [Node: (labels: Labels, parent: String?, backendID: Int64)] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT namespace, snapshotter, key, parent, backend_id, labels FROM snapshots") {
             let node = Node.snapshot(ns: row["namespace"], snapshotter: row["snapshotter"], key: row["key"])
             let labels = LabelsColumn.decode(row["labels"])
-            snapshotRows[node] = (labels, row["parent"], row["backend_id"])
-            if labels[GCLabel.gcRoot] != nil { roots.append(node) }
+            g.snapshotRows[node] = (labels, row["parent"], row["backend_id"])
+            if labels[GCLabel.gcRoot] != nil { g.roots.append(node) }
         }
+        return g
+    }
 
+    /// Everything reachable from the roots.
+    private static func mark(_ g: Graph) -> Set<Node> {
         var marked = Set<Node>()
-        var stack = roots
+        var stack = g.roots
         while let node = stack.popLast() {
             guard marked.insert(node).inserted else { continue }
             switch node {
             case let .content(ns, _):
-                if let labels = contentRows[node] { stack += refs(ns, labels) }
+                if let labels = g.contentRows[node] { stack += refs(ns, labels) }
             case let .snapshot(ns, snapshotter, _):
-                if let s = snapshotRows[node] {
+                if let s = g.snapshotRows[node] {
                     stack += refs(ns, s.labels)
                     if let p = s.parent, !p.isEmpty { stack.append(.snapshot(ns: ns, snapshotter: snapshotter, key: p)) }
                 }
             }
         }
+        return marked
+    }
 
-        for node in contentRows.keys where !marked.contains(node) {
+    /// The keys of `snapshotter`'s snapshots in `namespace` that a collection now would
+    /// remove: the one rule behind every listing's "unreferenced" and `berth gc`.
+    public static func unreferencedSnapshotKeys(_ db: Database, namespace: String, snapshotter: String,
+                                                now: Date = Date()) throws -> Set<String> {
+        let g = try graph(db, now: now)
+        let marked = mark(g)
+        var keys = Set<String>()
+        for node in g.snapshotRows.keys where !marked.contains(node) {
+            if case let .snapshot(ns, s, key) = node, ns == namespace, s == snapshotter { keys.insert(key) }
+        }
+        return keys
+    }
+
+    public static func markAndSweep(_ db: Database, now: Date = Date()) throws -> MetadataSweep {
+        let g = try graph(db, now: now)
+        var sweep = MetadataSweep()
+        sweep.leasedIngests = g.leasedIngests
+        // Expired leases go; what only they held is swept below.
+        for (ns, id) in g.expiredLeases {
+            try db.execute(sql: "DELETE FROM lease_resources WHERE namespace = ? AND lease = ?", arguments: [ns, id])
+            try db.execute(sql: "DELETE FROM leases WHERE namespace = ? AND id = ?", arguments: [ns, id])
+            sweep.leases.append((ns, id))
+        }
+        let marked = mark(g)
+        for node in g.contentRows.keys where !marked.contains(node) {
             guard case let .content(ns, digest) = node else { continue }
             try db.execute(sql: "DELETE FROM content WHERE namespace = ? AND digest = ?", arguments: [ns, digest])
             if let d = try? Digest(digest) { sweep.content.append((ns, d)) }
         }
-        for (node, s) in snapshotRows where !marked.contains(node) {
+        for (node, s) in g.snapshotRows where !marked.contains(node) {
             guard case let .snapshot(ns, snapshotter, key) = node else { continue }
             try db.execute(sql: "DELETE FROM snapshots WHERE namespace = ? AND snapshotter = ? AND key = ?",
                            arguments: [ns, snapshotter, key])

@@ -1,9 +1,10 @@
+import BerthOCI
 import GRDB
 
 /// Versioned schema. Append new migrations at the end; never edit a released one.
 enum Schema {
     /// The migrations' identifiers, in the order `migrator` registers them (a test checks).
-    static let identifiers = ["v1"]
+    static let identifiers = ["v1", "v2"]
 
     /// Whether every migration has run: one query, without building the migrator, whose own
     /// check reads the identifiers into a set (a fresh process pays for that type's first use).
@@ -95,6 +96,17 @@ enum Schema {
                 PRIMARY KEY (namespace, id)
             );
             """)
+        }
+        // Container records name their image normalised, as image records do (`busybox` is
+        // docker.io/library/busybox:latest): garbage collection matches the two, and a record
+        // that kept the name as typed left its image unprotected.
+        m.registerMigration("v2") { db in
+            for row in try Row.fetchAll(db, sql: "SELECT namespace, id, image FROM containers WHERE image != ''") {
+                let image: String = row["image"]
+                guard let normalized = try? Reference.normalize(image), normalized != image else { continue }
+                try db.execute(sql: "UPDATE containers SET image = ? WHERE namespace = ? AND id = ?",
+                               arguments: [normalized, row["namespace"], row["id"]])
+            }
         }
         return m
     }

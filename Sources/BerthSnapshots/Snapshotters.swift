@@ -79,27 +79,3 @@ public final class Snapshotters: Sendable {
     /// directory, so processes started with different `--state` still see each other.
     public var extractLocksDirectory: String { paths.root + "/snapshots/extract-locks" }
 }
-
-extension Snapshotters {
-    /// Keys of `snapshotter` in `namespace` that something points at directly: a child, a
-    /// content gc.ref.snapshot label, a container, a lease, or the snapshot's own gc.root label.
-    public func referencedKeys(namespace: String, snapshotter: String) throws(BerthError) -> Set<String> {
-        try metadata.read { db in
-            var keys = Set<String>()
-            for row in try Row.fetchAll(db, sql: "SELECT parent, key, labels FROM snapshots WHERE namespace = ? AND snapshotter = ?",
-                                        arguments: [namespace, snapshotter]) {
-                if let p: String = row["parent"] { keys.insert(p) }
-                if LabelsColumn.decode(row["labels"])[GCLabel.gcRoot] != nil { keys.insert(row["key"]) }
-            }
-            let prefix = GCLabel.snapshotPrefix + snapshotter
-            for text in try String.fetchAll(db, sql: "SELECT labels FROM content WHERE namespace = ?", arguments: [namespace]) {
-                for (k, v) in LabelsColumn.decode(text) where k == prefix || k.hasPrefix(prefix + "/") { keys.insert(v) }
-            }
-            keys.formUnion(try String.fetchAll(db, sql: "SELECT snapshot_key FROM containers WHERE namespace = ? AND snapshotter = ?",
-                                               arguments: [namespace, snapshotter]))
-            keys.formUnion(try String.fetchAll(db, sql: "SELECT resource FROM lease_resources WHERE namespace = ? AND kind = ?",
-                                               arguments: [namespace, "snapshots/" + snapshotter]))
-            return keys
-        }
-    }
-}

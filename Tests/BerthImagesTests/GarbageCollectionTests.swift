@@ -94,3 +94,35 @@ import Testing
         #expect(ImageService.dockerLayerType(Array("bin/".utf8)) == MediaType.dockerLayer)
     }
 }
+
+/// One rule decides what is referenced: a snapshot listed as unreferenced is exactly one that
+/// `berth gc` removes.
+@Suite struct ReferenceRuleTests {
+    @Test func listingsCallUnreferencedExactlyWhatCollectionRemoves() throws {
+        let tmp = try TempRoot("gcrule"); defer { tmp.cleanup() }
+        let core = try tmp.core()
+        let s = try core.snapshotter("native")
+        func committed(_ name: String, parent: String? = nil, labels: Labels = [:]) throws {
+            _ = try s.prepare(namespace: "default", key: name + "-active", parent: parent, labels: [:])
+            try s.commit(namespace: "default", name: name, key: name + "-active", labels: labels)
+        }
+        // Reached from a root: kept, with the parent it stands on.
+        try committed("base")
+        try committed("rooted", parent: "base", labels: [GCLabel.gcRoot: "yes"])
+        // A chain nothing reaches: the child names its parent, but neither is kept.
+        try committed("loose-parent")
+        _ = try s.prepare(namespace: "default", key: "loose-child", parent: "loose-parent", labels: [:])
+        // Held by a live lease: kept; by an expired one: removed.
+        for (key, expiry) in [("leased", 3600.0), ("lapsed", -60.0)] {
+            let lease = try core.leases.create(namespace: "default", expiresIn: expiry)
+            _ = try s.prepare(namespace: "default", key: key, parent: nil, labels: [:])
+            try core.metadata.write { db in
+                try LeaseStore.addResource(db, namespace: "default", lease: lease.id, LeaseResource(kind: LeaseStore.snapshotKind("native"), id: key))
+            }
+        }
+        let listed = Set(try core.listSnapshots(namespace: "default", snapshotter: "native").filter(\.unreferenced).map(\.info.name))
+        let removed = Set(try core.garbageCollect().snapshots.map(\.key))
+        #expect(listed == ["loose-parent", "loose-child", "lapsed"])
+        #expect(removed == listed)
+    }
+}

@@ -86,3 +86,28 @@ import Testing
         #expect(names.isSuperset(of: ["first", "ns0", "ns\(lengths.count - 1)", "after"]), "every commit kept: \(names.count)")
     }
 }
+
+/// Containers recorded before image names were normalised in their records get them
+/// normalised by the v2 migration.
+@Suite struct SchemaMigrationTests {
+    @Test func containerImagesAreNormalisedOnUpgrade() throws {
+        let tmp = try TempRoot("migrate")
+        defer { tmp.cleanup() }
+        try FileSystem.makeDirectories(tmp.paths.root)
+        let queue = try DatabaseQueue(path: tmp.paths.metadataDB)
+        try Schema.migrator.migrate(queue, upTo: "v1")
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO namespaces(name, created_at, updated_at) VALUES ('default', 0, 0)")
+            for (id, image) in [("typed", "busybox"), ("full", "docker.io/library/alpine:3"), ("rootfs", "")] {
+                try db.execute(sql: "INSERT INTO containers(namespace, id, image, created_at, updated_at) VALUES ('default', ?, ?, 0, 0)",
+                               arguments: [id, image])
+            }
+        }
+        try queue.close()
+        let store = try MetadataStore(path: tmp.paths.metadataDB)
+        let images = try store.read { db in
+            try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, image FROM containers").map { ($0["id"] as String, $0["image"] as String) })
+        }
+        #expect(images == ["typed": "docker.io/library/busybox:latest", "full": "docker.io/library/alpine:3", "rootfs": ""])
+    }
+}
