@@ -20,7 +20,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
@@ -38,7 +37,6 @@ let package = Package(
         // Core services, dependencies pointing down only.
         .target(name: "BerthBase", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Logging", package: "swift-log"),
             "CBerthSys",
         ], swiftSettings: fastTypeMetadata),
         .target(name: "BerthOCI", dependencies: ["BerthBase"], swiftSettings: fastTypeMetadata),
