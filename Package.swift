@@ -47,18 +47,17 @@ let package = Package(
         .target(name: "BerthEvents", dependencies: ["BerthBase", "CBerthSys"], swiftSettings: fastTypeMetadata),
         .target(name: "BerthContent", dependencies: ["BerthBase", "BerthOCI", "BerthMetadata"], swiftSettings: fastTypeMetadata),
         .target(name: "BerthSnapshots", dependencies: [
-            "BerthBase", "BerthMetadata", "CBerthSys", "CArchive", "CIsal", .product(name: "GRDB", package: "GRDB.swift"),
+            "BerthBase", "BerthMetadata", "CBerthSys", "CArchive", "CIsal",
         ], swiftSettings: fastTypeMetadata),
         .target(name: "BerthImages", dependencies: [
             "BerthBase", "BerthOCI", "BerthMetadata", "BerthContent", "BerthSnapshots", "BerthEvents", "CArchive",
         ], swiftSettings: fastTypeMetadata),
         .target(name: "BerthRuntime", dependencies: [
             "BerthBase", "BerthOCI", "BerthMetadata", "BerthSnapshots", "BerthEvents", "CBerthSys",
-            .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: fastTypeMetadata),
         .target(name: "BerthCore", dependencies: [
             "BerthBase", "BerthOCI", "BerthMetadata", "BerthEvents", "BerthContent", "BerthSnapshots",
-            "BerthImages", "BerthRuntime", .product(name: "GRDB", package: "GRDB.swift"),
+            "BerthImages", "BerthRuntime",
         ], swiftSettings: fastTypeMetadata),
 
         // Front ends.

@@ -35,8 +35,8 @@ extension ContentStore {
         try FileSystem.makeDirectories(paths.ingestDir, mode: 0o711)
         try FileSystem.makeDirectories(paths.blobsDir, mode: 0o711)
         if let lease {
-            try metadata.write { db in
-                try LeaseStore.addResource(db, namespace: namespace, lease: lease,
+            try metadata.write { tx in
+                try tx.leases.addResource(namespace: namespace, lease: lease,
                                            LeaseResource(kind: LeaseStore.ingestKind, id: ref))
             }
         }
@@ -253,11 +253,11 @@ public final class ContentWriter {
             FileSystem.syncDirectory(store.paths.blobsDir)
         }
         let ns = namespace, lease = self.lease, ref = self.ref
-        try store.metadata.write { db in
-            try ContentRecords.upsert(db, namespace: ns, digest: actual, size: size, labels: labels)
+        try store.metadata.write { tx in
+            try tx.content.upsert(namespace: ns, digest: actual, size: size, labels: labels)
             if let lease {
-                try LeaseStore.addResource(db, namespace: ns, lease: lease, LeaseResource(kind: LeaseStore.contentKind, id: actual.description))
-                try LeaseStore.removeResource(db, namespace: ns, lease: lease, LeaseResource(kind: LeaseStore.ingestKind, id: ref))
+                try tx.leases.addResource(namespace: ns, lease: lease, LeaseResource(kind: LeaseStore.contentKind, id: actual.description))
+                try tx.leases.removeResource(namespace: ns, lease: lease, LeaseResource(kind: LeaseStore.ingestKind, id: ref))
             }
         }
         lock.release()

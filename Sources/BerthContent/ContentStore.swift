@@ -2,7 +2,6 @@ import BerthBase
 import BerthMetadata
 import BerthOCI
 import Foundation
-import GRDB
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,23 +27,23 @@ public final class ContentStore: Sendable {
 
     /// The namespace's record of `digest`, or notFound.
     public func info(namespace: String, _ digest: Digest) throws(BerthError) -> ContentRecord {
-        let r = try metadata.read { db in try ContentRecords.get(db, namespace: namespace, digest: digest) }
+        let r = try metadata.read { tx in try tx.content.get(namespace: namespace, digest: digest) }
         guard let r else { throw .notFound("content \(digest) not found in namespace \(namespace.debugDescription)") }
         return r
     }
 
     public func exists(namespace: String, _ digest: Digest) -> Bool {
-        ((try? metadata.read { db in try ContentRecords.size(db, namespace: namespace, digest: digest) }) ?? nil) != nil
+        ((try? metadata.read { tx in try tx.content.size(namespace: namespace, digest: digest) }) ?? nil) != nil
     }
 
     public func list(namespace: String) throws(BerthError) -> [ContentRecord] {
-        try metadata.read { db in try ContentRecords.list(db, namespace: namespace) }
+        try metadata.read { tx in try tx.content.list(namespace: namespace) }
     }
 
     /// Sets labels on a blob the namespace sees; an empty value removes the label.
     public func setLabels(namespace: String, _ digest: Digest, _ changes: Labels) throws(BerthError) {
         for (k, v) in changes { try LabelRules.validate(k, v) }
-        let found = try metadata.write { db in try ContentRecords.setLabels(db, namespace: namespace, digest: digest, changes) }
+        let found = try metadata.write { tx in try tx.content.setLabels(namespace: namespace, digest: digest, changes) }
         if !found { throw .notFound("content \(digest) not found in namespace \(namespace.debugDescription)") }
     }
 
@@ -67,13 +66,13 @@ public final class ContentStore: Sendable {
 
     /// `readBlob`, or nil when the namespace holds no such blob (one lookup for both).
     public func readBlobIfPresent(namespace: String, _ digest: Digest, limit: Int64 = 16 << 20) throws(BerthError) -> [UInt8]? {
-        let size = try metadata.read { db in try ContentRecords.size(db, namespace: namespace, digest: digest) }
+        let size = try metadata.read { tx in try tx.content.size(namespace: namespace, digest: digest) }
         return try readBlob(digest, size: size, limit: limit)
     }
 
     /// `readBlobIfPresent` inside the caller's read transaction `db`.
-    public func readBlobIfPresent(_ db: Database, namespace: String, _ digest: Digest, limit: Int64 = 16 << 20) throws -> [UInt8]? {
-        try readBlob(digest, size: try ContentRecords.size(db, namespace: namespace, digest: digest), limit: limit)
+    public func readBlobIfPresent(_ tx: MetadataTransaction, namespace: String, _ digest: Digest, limit: Int64 = 16 << 20) throws -> [UInt8]? {
+        try readBlob(digest, size: try tx.content.size(namespace: namespace, digest: digest), limit: limit)
     }
 
     private func readBlob(_ digest: Digest, size: Int64?, limit: Int64) throws(BerthError) -> [UInt8]? {
@@ -100,7 +99,7 @@ public final class ContentStore: Sendable {
 
     /// Removes the namespace's reference to a blob; the file goes once no namespace has one.
     public func remove(namespace: String, _ digest: Digest) throws(BerthError) {
-        let found = try metadata.write { db in try ContentRecords.delete(db, namespace: namespace, digest: digest) }
+        let found = try metadata.write { tx in try tx.content.delete(namespace: namespace, digest: digest) }
         guard found else { throw .notFound("content \(digest) not found in namespace \(namespace.debugDescription)") }
         _ = try deleteUnreferencedBlobs([digest])
     }
@@ -114,9 +113,9 @@ public final class ContentStore: Sendable {
         var st = stat()
         guard stat(blobPath(digest), &st) == 0 else { return nil }
         let size = Int64(st.st_size)
-        try metadata.write { db in
-            try ContentRecords.upsert(db, namespace: namespace, digest: digest, size: size, labels: labels)
-            if let lease { try LeaseStore.addResource(db, namespace: namespace, lease: lease, LeaseResource(kind: LeaseStore.contentKind, id: digest.description)) }
+        try metadata.write { tx in
+            try tx.content.upsert(namespace: namespace, digest: digest, size: size, labels: labels)
+            if let lease { try tx.leases.addResource(namespace: namespace, lease: lease, LeaseResource(kind: LeaseStore.contentKind, id: digest.description)) }
         }
         return size
     }
@@ -135,7 +134,7 @@ public final class ContentStore: Sendable {
                 .compactMap { try? Digest("sha256:" + $0) }
         }
         guard !onDisk.isEmpty else { return [] }
-        let referenced = try metadata.read { db in try ContentRecords.allDigests(db) }
+        let referenced = try metadata.read { tx in try tx.content.allDigests() }
         var deleted: [Digest] = []
         for d in onDisk where !referenced.contains(d.description) {
             if unlink(blobPath(d)) == 0 { deleted.append(d) }

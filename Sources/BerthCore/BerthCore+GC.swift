@@ -25,7 +25,7 @@ extension BerthCore {
     /// of removed snapshots.
     @discardableResult
     public func garbageCollect() throws(BerthError) -> GCReport {
-        let sweep = try metadata.write { db in try MetadataGC.markAndSweep(db) }
+        let sweep = try metadata.write { tx in try tx.markAndSweep() }
         var report = GCReport()
         report.content = sweep.content.map { "\($0.namespace) \($0.digest)" }
         report.leases = sweep.leases.map { "\($0.namespace)/\($0.id)" }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A snapshot as listings show it.
 public struct SnapshotListing: Codable, Sendable {
@@ -17,7 +16,7 @@ extension BerthCore {
     public func listSnapshots(namespace: String, snapshotter name: String? = nil) throws(BerthError) -> [SnapshotListing] {
         let s = try snapshotter(name)
         let infos = try s.walk(namespace: namespace)
-        let unreferenced = try metadata.read { db in try MetadataGC.unreferencedSnapshotKeys(db, namespace: namespace, snapshotter: s.name) }
+        let unreferenced = try metadata.read { tx in try tx.unreferencedSnapshotKeys(namespace: namespace, snapshotter: s.name) }
         return infos.map { SnapshotListing(info: $0, unreferenced: unreferenced.contains($0.name)) }
     }
 
@@ -61,7 +60,7 @@ extension BerthCore {
     /// write transaction (see `Snapshotter.prepare(namespace:key:parent:labels:alongside:)`).
     func prepareContainerRootfs(namespace: String, image: String, key: String, snapshotter: String?,
                                 platform: Platform = .host, readOnly: Bool, labels: Labels, chain: [Digest]?,
-                                alongside: ((Database) throws -> Void)?) throws(BerthError) -> [Mount] {
+                                alongside: ((MetadataTransaction) throws -> Void)?) throws(BerthError) -> [Mount] {
         let s = try self.snapshotter(snapshotter)
         let chainIDs: [Digest]
         if let chain { chainIDs = chain } else { chainIDs = try images.chainIDs(namespace: namespace, image, platform: platform) }

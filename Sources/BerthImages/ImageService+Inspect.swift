@@ -30,12 +30,12 @@ extension ImageService {
         let content = self.content
         // One read transaction for the record and every blob it leads to (`berth run` starts
         // here).
-        return try metadata.read { db in
-            let image = try Self.record(db, namespace: namespace, name)
+        return try metadata.read { tx in
+            let image = try Self.record(tx, namespace: namespace, name)
             var manifests: [ManifestDetails] = []
             var seen = BlobSizes()
             try self.collect(Descriptor(mediaType: image.mediaType, digest: image.digest, size: image.size), into: &manifests, sizes: &seen) { d in
-                try content.readBlobIfPresent(db, namespace: namespace, d)
+                try content.readBlobIfPresent(tx, namespace: namespace, d)
             }
             return ImageDetails(image: image, manifests: manifests, size: seen.total)
         }

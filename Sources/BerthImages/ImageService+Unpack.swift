@@ -110,9 +110,9 @@ extension ImageService {
         let kind = LeaseStore.snapshotKind(snapshotter.name)
         // The lease keeps both the temporary and the committed snapshot from GC until the
         // content labels point at the result; the flock tells recovery this process is alive.
-        try metadata.write { db in
-            try LeaseStore.addResource(db, namespace: namespace, lease: lease, LeaseResource(kind: kind, id: key))
-            try LeaseStore.addResource(db, namespace: namespace, lease: lease, LeaseResource(kind: kind, id: chainID))
+        try metadata.write { tx in
+            try tx.leases.addResource(namespace: namespace, lease: lease, LeaseResource(kind: kind, id: key))
+            try tx.leases.addResource(namespace: namespace, lease: lease, LeaseResource(kind: kind, id: chainID))
         }
         let lock = try ExtractionLock.acquire(directory: snapshotters.extractLocksDirectory, snapshotter: snapshotter.name,
                                               namespace: namespace, key: key)

@@ -5,7 +5,6 @@ import BerthMetadata
 import BerthOCI
 import BerthSnapshots
 import Foundation
-import GRDB
 
 /// Images: names pointing at target descriptors, import/export of archives, unpack.
 public final class ImageService: Sendable {
@@ -26,18 +25,18 @@ public final class ImageService: Sendable {
     }
 
     public func list(namespace: String) throws(BerthError) -> [ImageRecord] {
-        try metadata.read { db in try ImageRecords.list(db, namespace: namespace) }
+        try metadata.read { tx in try tx.images.list(namespace: namespace) }
     }
 
     /// The image called `name` (normalised, so `busybox` finds docker.io/library/busybox:latest).
     public func get(namespace: String, _ name: String) throws(BerthError) -> ImageRecord {
-        try metadata.read { db in try Self.record(db, namespace: namespace, name) }
+        try metadata.read { tx in try Self.record(tx, namespace: namespace, name) }
     }
 
     /// `get` inside the caller's read transaction.
-    static func record(_ db: Database, namespace: String, _ name: String) throws -> ImageRecord {
+    static func record(_ tx: MetadataTransaction, namespace: String, _ name: String) throws -> ImageRecord {
         let key = (try? Reference.normalize(name)) ?? name
-        guard let r = try ImageRecords.get(db, namespace: namespace, name: key) ?? ImageRecords.get(db, namespace: namespace, name: name) else {
+        guard let r = try tx.images.get(namespace: namespace, name: key) ?? tx.images.get(namespace: namespace, name: name) else {
             throw BerthError.notFound("image \(name.debugDescription) not found in namespace \(namespace.debugDescription)")
         }
         return r
@@ -51,7 +50,7 @@ public final class ImageService: Sendable {
         var r = src
         r.name = name
         let image = r
-        let existed = try metadata.write { db in try ImageRecords.put(db, image) }
+        let existed = try metadata.write { tx in try tx.images.put(image) }
         events.publish(namespace: namespace, topic: existed ? Topic.imageUpdate : Topic.imageCreate, ["name": name])
         return try get(namespace: namespace, name)
     }
@@ -61,7 +60,7 @@ public final class ImageService: Sendable {
         var removed: [String] = []
         for n in names {
             let r = try get(namespace: namespace, n)
-            let gone = try metadata.write { db in try ImageRecords.delete(db, namespace: namespace, name: r.name) }
+            let gone = try metadata.write { tx in try tx.images.delete(namespace: namespace, name: r.name) }
             if gone {
                 removed.append(r.name)
                 events.publish(namespace: namespace, topic: Topic.imageDelete, ["name": r.name])
@@ -74,13 +73,13 @@ public final class ImageService: Sendable {
     /// every blob committed and verified, do the images become visible.
     func record(namespace: String, _ resolved: ResolvedImport) throws(BerthError) -> [ImportedImage] {
         let now = Date()
-        let out: [ImportedImage] = try metadata.write { db in
+        let out: [ImportedImage] = try metadata.write { tx in
             for (digest, labels) in resolved.gcLabels {
-                try ContentRecords.setLabels(db, namespace: namespace, digest: digest, labels)
+                try tx.content.setLabels(namespace: namespace, digest: digest, labels)
             }
             var out: [ImportedImage] = []
             for (name, target) in resolved.images {
-                let existed = try ImageRecords.put(db, ImageRecord(namespace: namespace, name: name, mediaType: target.mediaType,
+                let existed = try tx.images.put(ImageRecord(namespace: namespace, name: name, mediaType: target.mediaType,
                                                                     digest: target.digest, size: target.size, createdAt: now, updatedAt: now))
                 out.append(ImportedImage(name: name, target: target, updated: existed))
             }

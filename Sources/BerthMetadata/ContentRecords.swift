@@ -17,7 +17,7 @@ public struct ContentRecord: Codable, Sendable, Equatable {
 public enum ContentRecords {
     /// Records (or refreshes) that `namespace` sees `digest`, keeping existing labels and
     /// merging `labels` into them.
-    public static func upsert(_ db: Database, namespace: String, digest: Digest, size: Int64, labels: Labels = [:]) throws {
+    static func upsert(_ db: Database, namespace: String, digest: Digest, size: Int64, labels: Labels = [:]) throws {
         try NamespaceStore.ensure(db, namespace)
         let now = Date().unixSeconds
         if let text = try String.fetchOne(db, sql: "SELECT labels FROM content WHERE namespace = ? AND digest = ?",
@@ -32,24 +32,24 @@ public enum ContentRecords {
         }
     }
 
-    public static func get(_ db: Database, namespace: String, digest: Digest) throws -> ContentRecord? {
+    static func get(_ db: Database, namespace: String, digest: Digest) throws -> ContentRecord? {
         try Row.fetchOne(db, sql: "SELECT * FROM content WHERE namespace = ? AND digest = ?",
                          arguments: [namespace, digest.description]).map(record)
     }
 
     /// The blob's size when the namespace holds it (its labels left undecoded).
-    public static func size(_ db: Database, namespace: String, digest: Digest) throws -> Int64? {
+    static func size(_ db: Database, namespace: String, digest: Digest) throws -> Int64? {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT size FROM content WHERE namespace = ? AND digest = ?"),
                            arguments: [namespace, digest.description])
     }
 
-    public static func list(_ db: Database, namespace: String) throws -> [ContentRecord] {
+    static func list(_ db: Database, namespace: String) throws -> [ContentRecord] {
         try Row.fetchAll(db, sql: "SELECT * FROM content WHERE namespace = ? ORDER BY digest", arguments: [namespace]).map(record)
     }
 
     /// Sets labels (an empty value removes the key); false when the row does not exist.
     @discardableResult
-    public static func setLabels(_ db: Database, namespace: String, digest: Digest, _ changes: Labels) throws -> Bool {
+    static func setLabels(_ db: Database, namespace: String, digest: Digest, _ changes: Labels) throws -> Bool {
         guard let text = try String.fetchOne(db, sql: "SELECT labels FROM content WHERE namespace = ? AND digest = ?",
                                              arguments: [namespace, digest.description]) else { return false }
         var labels = LabelsColumn.decode(text)
@@ -59,18 +59,18 @@ public enum ContentRecords {
         return true
     }
 
-    public static func delete(_ db: Database, namespace: String, digest: Digest) throws -> Bool {
+    static func delete(_ db: Database, namespace: String, digest: Digest) throws -> Bool {
         try db.execute(sql: "DELETE FROM content WHERE namespace = ? AND digest = ?", arguments: [namespace, digest.description])
         return db.changesCount > 0
     }
 
     /// Whether any namespace still references the blob.
-    public static func isReferenced(_ db: Database, digest: Digest) throws -> Bool {
+    static func isReferenced(_ db: Database, digest: Digest) throws -> Bool {
         try Bool.fetchOne(db, sql: "SELECT 1 FROM content WHERE digest = ? LIMIT 1", arguments: [digest.description]) == true
     }
 
     /// Every digest some namespace references.
-    public static func allDigests(_ db: Database) throws -> Set<String> {
+    static func allDigests(_ db: Database) throws -> Set<String> {
         Set(try String.fetchAll(db, sql: "SELECT DISTINCT digest FROM content"))
     }
 

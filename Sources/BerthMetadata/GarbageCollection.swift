@@ -115,7 +115,7 @@ public enum MetadataGC {
 
     /// The keys of `snapshotter`'s snapshots in `namespace` that a collection now would
     /// remove: the one rule behind every listing's "unreferenced" and `berth gc`.
-    public static func unreferencedSnapshotKeys(_ db: Database, namespace: String, snapshotter: String,
+    static func unreferencedSnapshotKeys(_ db: Database, namespace: String, snapshotter: String,
                                                 now: Date = Date()) throws -> Set<String> {
         let g = try graph(db, now: now)
         let marked = mark(g)
@@ -126,7 +126,7 @@ public enum MetadataGC {
         return keys
     }
 
-    public static func markAndSweep(_ db: Database, now: Date = Date()) throws -> MetadataSweep {
+    static func markAndSweep(_ db: Database, now: Date = Date()) throws -> MetadataSweep {
         let g = try graph(db, now: now)
         var sweep = MetadataSweep()
         sweep.leasedIngests = g.leasedIngests

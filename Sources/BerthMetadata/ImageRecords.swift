@@ -28,19 +28,19 @@ public struct ImageRecord: Codable, Sendable, Equatable {
 
 /// Queries on the `images` table, run inside a caller's transaction.
 public enum ImageRecords {
-    public static func get(_ db: Database, namespace: String, name: String) throws -> ImageRecord? {
+    static func get(_ db: Database, namespace: String, name: String) throws -> ImageRecord? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM images WHERE namespace = ? AND name = ?"),
                          arguments: [namespace, name]).map(record)
     }
 
-    public static func list(_ db: Database, namespace: String) throws -> [ImageRecord] {
+    static func list(_ db: Database, namespace: String) throws -> [ImageRecord] {
         try Row.fetchAll(db, sql: "SELECT * FROM images WHERE namespace = ? ORDER BY name", arguments: [namespace]).map(record)
     }
 
     /// Creates or replaces the record (an import of a name that exists moves it, as in
     /// containerd); returns whether it existed before.
     @discardableResult
-    public static func put(_ db: Database, _ image: ImageRecord) throws -> Bool {
+    static func put(_ db: Database, _ image: ImageRecord) throws -> Bool {
         try NamespaceStore.ensure(db, image.namespace)
         let existed = try get(db, namespace: image.namespace, name: image.name)
         let now = Date().unixSeconds
@@ -60,7 +60,7 @@ public enum ImageRecords {
         return false
     }
 
-    public static func delete(_ db: Database, namespace: String, name: String) throws -> Bool {
+    static func delete(_ db: Database, namespace: String, name: String) throws -> Bool {
         try db.execute(sql: "DELETE FROM images WHERE namespace = ? AND name = ?", arguments: [namespace, name])
         return db.changesCount > 0
     }

@@ -39,7 +39,7 @@ public struct LeaseStore: Sendable {
         for (k, v) in labels { try LabelRules.validate(k, v) }
         if let expiresIn { labels[GCLabel.expire] = Self.formatTime(Date().addingTimeInterval(expiresIn)) }
         let final = labels
-        return try db.write { db in
+        return try db.writeDatabase { db in
             try NamespaceStore.ensure(db, namespace)
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM leases WHERE namespace = ? AND id = ?", arguments: [namespace, id]) == true {
                 throw BerthError.alreadyExists("lease \(id.debugDescription) already exists")
@@ -52,20 +52,20 @@ public struct LeaseStore: Sendable {
     }
 
     public func list(namespace: String) throws(BerthError) -> [LeaseRecord] {
-        try db.read { db in
+        try db.readDatabase { db in
             try Row.fetchAll(db, sql: "SELECT * FROM leases WHERE namespace = ? ORDER BY created_at, id", arguments: [namespace]).map(Self.record)
         }
     }
 
     public func resources(namespace: String, id: String) throws(BerthError) -> [LeaseResource] {
-        try db.read { db in
+        try db.readDatabase { db in
             try Row.fetchAll(db, sql: "SELECT kind, resource FROM lease_resources WHERE namespace = ? AND lease = ? ORDER BY kind, resource",
                              arguments: [namespace, id]).map { LeaseResource(kind: $0["kind"], id: $0["resource"]) }
         }
     }
 
     public func delete(namespace: String, id: String) throws(BerthError) {
-        try db.write { db in
+        try db.writeDatabase { db in
             try db.execute(sql: "DELETE FROM lease_resources WHERE namespace = ? AND lease = ?", arguments: [namespace, id])
             try db.execute(sql: "DELETE FROM leases WHERE namespace = ? AND id = ?", arguments: [namespace, id])
             if db.changesCount == 0 { throw BerthError.notFound("lease \(id.debugDescription) not found") }
@@ -74,7 +74,7 @@ public struct LeaseStore: Sendable {
 
     /// Adds a resource to a lease inside the caller's transaction; a lease that vanished
     /// is an error, since the resource would then be unprotected.
-    public static func addResource(_ db: Database, namespace: String, lease: String, _ r: LeaseResource) throws {
+    static func addResource(_ db: Database, namespace: String, lease: String, _ r: LeaseResource) throws {
         guard try Bool.fetchOne(db, sql: "SELECT 1 FROM leases WHERE namespace = ? AND id = ?", arguments: [namespace, lease]) == true else {
             throw BerthError.notFound("lease \(lease.debugDescription) not found")
         }
@@ -82,7 +82,7 @@ public struct LeaseStore: Sendable {
                        arguments: [namespace, lease, r.kind, r.id])
     }
 
-    public static func removeResource(_ db: Database, namespace: String, lease: String, _ r: LeaseResource) throws {
+    static func removeResource(_ db: Database, namespace: String, lease: String, _ r: LeaseResource) throws {
         try db.execute(sql: "DELETE FROM lease_resources WHERE namespace = ? AND lease = ? AND kind = ? AND resource = ?",
                        arguments: [namespace, lease, r.kind, r.id])
     }

@@ -60,6 +60,6 @@ extension MetadataStore {
             }
             return (inv, whileLocked())
         }
-        return exclusive ? try write(body) : try read(body)
+        return exclusive ? try writeDatabase(body) : try readDatabase(body)
     }
 }

@@ -105,14 +105,14 @@ public final class MetadataStore: Sendable {
     var deferredLogFrames: Int32? { deferredLog?.current }
 
     /// Runs `body` in one IMMEDIATE write transaction; it commits when `body` returns.
-    public func write<T: Sendable>(_ body: (Database) throws -> T) throws(BerthError) -> T {
+    func writeDatabase<T: Sendable>(_ body: (Database) throws -> T) throws(BerthError) -> T {
         try transaction(.immediate, body)
     }
 
     /// Runs `body` on a consistent snapshot of the database (one DEFERRED transaction).
     /// GRDB's own `read` also switches `query_only` on and off around it: four statements
     /// instead of two for each of the dozen reads a short command makes.
-    public func read<T: Sendable>(_ body: (Database) throws -> T) throws(BerthError) -> T {
+    func readDatabase<T: Sendable>(_ body: (Database) throws -> T) throws(BerthError) -> T {
         try transaction(.deferred, body)
     }
 

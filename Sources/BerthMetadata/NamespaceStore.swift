@@ -16,7 +16,7 @@ public struct NamespaceStore: Sendable {
     public init(db: MetadataStore) { self.db = db }
 
     /// Creates the namespace if it does not exist yet (what every write into a namespace does).
-    public static func ensure(_ db: Database, _ name: String) throws {
+    static func ensure(_ db: Database, _ name: String) throws {
         try NamespaceName.validate(name)
         let now = Date().unixSeconds
         try db.executeCached(sql: "INSERT OR IGNORE INTO namespaces(name, labels, created_at, updated_at) VALUES (?, '{}', ?, ?)",
@@ -24,13 +24,13 @@ public struct NamespaceStore: Sendable {
     }
 
     public func list() throws(BerthError) -> [NamespaceRecord] {
-        try db.read { db in
+        try db.readDatabase { db in
             try Row.fetchAll(db, sql: "SELECT * FROM namespaces ORDER BY name").map(Self.record)
         }
     }
 
     public func get(_ name: String) throws(BerthError) -> NamespaceRecord {
-        let r = try db.read { db in try Row.fetchOne(db, sql: "SELECT * FROM namespaces WHERE name = ?", arguments: [name]).map(Self.record) }
+        let r = try db.readDatabase { db in try Row.fetchOne(db, sql: "SELECT * FROM namespaces WHERE name = ?", arguments: [name]).map(Self.record) }
         guard let r else { throw .notFound("namespace \(name.debugDescription) not found") }
         return r
     }
@@ -38,7 +38,7 @@ public struct NamespaceStore: Sendable {
     public func create(_ name: String, labels: Labels = [:]) throws(BerthError) {
         try NamespaceName.validate(name)
         for (k, v) in labels { try LabelRules.validate(k, v) }
-        try db.write { db in
+        try db.writeDatabase { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM namespaces WHERE name = ?", arguments: [name]) == true {
                 throw BerthError.alreadyExists("namespace \(name.debugDescription) already exists")
             }
@@ -51,7 +51,7 @@ public struct NamespaceStore: Sendable {
     /// Sets (or with an empty value, removes) labels.
     public func setLabels(_ name: String, _ changes: Labels) throws(BerthError) {
         for (k, v) in changes { try LabelRules.validate(k, v) }
-        try db.write { db in
+        try db.writeDatabase { db in
             guard let text = try String.fetchOne(db, sql: "SELECT labels FROM namespaces WHERE name = ?", arguments: [name]) else {
                 throw BerthError.notFound("namespace \(name.debugDescription) not found")
             }
@@ -64,7 +64,7 @@ public struct NamespaceStore: Sendable {
 
     /// Removes an empty namespace; one that still owns anything is refused, naming what.
     public func remove(_ name: String) throws(BerthError) {
-        try db.write { db in
+        try db.writeDatabase { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM namespaces WHERE name = ?", arguments: [name]) == true else {
                 throw BerthError.notFound("namespace \(name.debugDescription) not found")
             }

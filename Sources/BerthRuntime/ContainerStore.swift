@@ -1,7 +1,6 @@
 import BerthBase
 import BerthMetadata
 import Foundation
-import GRDB
 
 /// A container as containerd has it: metadata only (its task is the live process).
 public struct Container: Codable, Sendable, Equatable {
@@ -24,93 +23,59 @@ public struct Container: Codable, Sendable, Equatable {
     public static let runtimeName = "io.berth.shim.v1"
 }
 
-/// Container records in the metadata database.
+/// Container records in the metadata database, with their specs decoded.
 public struct ContainerStore: Sendable {
     public let db: MetadataStore
     public init(db: MetadataStore) { self.db = db }
 
     public func create(_ c: Container) throws(BerthError) {
         let insert = Self.inserting(c)
-        try db.write { db in try insert(db) }
+        try db.write { tx in try insert(tx) }
     }
 
     /// What records `c` inside a write transaction of the caller's (its spec encoded now, before
     /// the transaction takes the write lock).
-    public static func inserting(_ c: Container) -> @Sendable (Database) throws -> Void {
-        let spec = Data(c.spec.jsonBytes())
-        let labels = LabelsColumn.encode(c.labels)
-        return { db in
-            try NamespaceStore.ensure(db, c.namespace)
-            // A duplicate id is refused by the primary key: no look-up first.
-            try MetadataStore.refusingDuplicate("container \(c.id.debugDescription) already exists") {
-                try db.executeCached(sql: """
-                    INSERT INTO containers(namespace, id, image, runtime, snapshotter, snapshot_key, spec, labels, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [c.namespace, c.id, c.image, c.runtime, c.snapshotter, c.snapshotKey, spec,
-                                     labels, c.createdAt.unixSeconds, c.updatedAt.unixSeconds])
-            }
-        }
+    public static func inserting(_ c: Container) -> @Sendable (MetadataTransaction) throws -> Void {
+        let record = ContainerRecord(namespace: c.namespace, id: c.id, image: c.image, runtime: c.runtime, snapshotter: c.snapshotter,
+                                     snapshotKey: c.snapshotKey, spec: Data(c.spec.jsonBytes()), labels: c.labels,
+                                     createdAt: c.createdAt, updatedAt: c.updatedAt)
+        return { tx in try tx.containers.insert(record) }
     }
 
     public func get(namespace: String, id: String) throws(BerthError) -> Container {
-        let c = try db.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM containers WHERE namespace = ? AND id = ?", arguments: [namespace, id]).map(Self.record)
+        guard let r = try db.read({ tx in try tx.containers.get(namespace: namespace, id: id) }) else {
+            throw .notFound("container \(id.debugDescription) not found")
         }
-        guard let c else { throw .notFound("container \(id.debugDescription) not found") }
-        return c
+        return try Self.container(r)
     }
 
     /// The image a container was created from, without decoding its spec.
     public func image(namespace: String, id: String) throws(BerthError) -> String {
-        let image = try db.read { db in
-            try String.fetchOne(db, sql: "SELECT image FROM containers WHERE namespace = ? AND id = ?", arguments: [namespace, id])
+        guard let image = try db.read({ tx in try tx.containers.image(namespace: namespace, id: id) }) else {
+            throw .notFound("container \(id.debugDescription) not found")
         }
-        guard let image else { throw .notFound("container \(id.debugDescription) not found") }
         return image
     }
 
     public func list(namespace: String) throws(BerthError) -> [Container] {
-        try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM containers WHERE namespace = ? ORDER BY id", arguments: [namespace]).map(Self.record)
-        }
-    }
-
-    /// Deletes the record inside the caller's write transaction and says where the container's
-    /// rootfs was (snapshotter and key).
-    @discardableResult
-    static func delete(_ db: Database, namespace: String, id: String) throws -> (snapshotter: String, key: String) {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "DELETE FROM containers WHERE namespace = ? AND id = ? RETURNING snapshotter, snapshot_key"),
-                                         arguments: [namespace, id]) else {
-            throw BerthError.notFound("container \(id.debugDescription) not found")
-        }
-        return (row["snapshotter"], row["snapshot_key"])
+        var out: [Container] = []
+        for r in try db.read({ tx in try tx.containers.list(namespace: namespace) }) { out.append(try Self.container(r)) }
+        return out
     }
 
     public func setLabels(namespace: String, id: String, _ changes: Labels) throws(BerthError) {
         for (k, v) in changes { try LabelRules.validate(k, v) }
-        try db.write { db in
-            guard let text = try String.fetchOne(db, sql: "SELECT labels FROM containers WHERE namespace = ? AND id = ?", arguments: [namespace, id]) else {
-                throw BerthError.notFound("container \(id.debugDescription) not found")
-            }
-            var labels = LabelsColumn.decode(text)
-            for (k, v) in changes { labels[k] = v.isEmpty ? nil : v }
-            try db.execute(sql: "UPDATE containers SET labels = ?, updated_at = ? WHERE namespace = ? AND id = ?",
-                           arguments: [LabelsColumn.encode(labels), Date().unixSeconds, namespace, id])
+        guard try db.write({ tx in try tx.containers.setLabels(namespace: namespace, id: id, changes) }) else {
+            throw .notFound("container \(id.debugDescription) not found")
         }
     }
 
-
-    static func record(_ row: Row) throws -> Container {
-        let id: String = row["id"]
-        let data: Data = row["spec"] ?? Data()
+    static func container(_ r: ContainerRecord) throws(BerthError) -> Container {
         let spec: Spec
-        do { spec = try JSONDecoder().decode(Spec.self, from: data) } catch {
-            throw BerthError.internal("container \(id.debugDescription): stored spec is unreadable: \(error)")
+        do { spec = try JSONDecoder().decode(Spec.self, from: r.spec) } catch {
+            throw .internal("container \(r.id.debugDescription): stored spec is unreadable: \(error)")
         }
-        return Container(namespace: row["namespace"], id: id, image: row["image"], runtime: row["runtime"],
-                         snapshotter: row["snapshotter"], snapshotKey: row["snapshot_key"], spec: spec,
-                         labels: LabelsColumn.decode(row["labels"]),
-                         createdAt: Date(timeIntervalSince1970: row["created_at"]),
-                         updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+        return Container(namespace: r.namespace, id: r.id, image: r.image, runtime: r.runtime, snapshotter: r.snapshotter,
+                         snapshotKey: r.snapshotKey, spec: spec, labels: r.labels, createdAt: r.createdAt, updatedAt: r.updatedAt)
     }
 }

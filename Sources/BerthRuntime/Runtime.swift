@@ -4,7 +4,6 @@ import BerthMetadata
 import BerthOCI
 import BerthSnapshots
 import Foundation
-import GRDB
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -36,7 +35,7 @@ public final class Runtime: Sendable {
         /// Removes a snapshot's record as part of a write transaction and gives what removes its
         /// directory after the commit (see `Snapshotters.removeRecord`): a container's removal
         /// deletes both records at once.
-        public var removeRecord: (@Sendable (_ db: Database, _ namespace: String, _ snapshotter: String,
+        public var removeRecord: (@Sendable (_ tx: MetadataTransaction, _ namespace: String, _ snapshotter: String,
                                              _ key: String) throws -> RemoveDirectory?)?
         /// What removes a snapshot's directory once its record is gone; `unused`: nothing can
         /// still be using it (this process unmounted the rootfs, and it is gone everywhere),
@@ -129,10 +128,12 @@ public final class Runtime: Sendable {
         let removeRecord = rootfsHooks.current.removeRecord
         // Both records in one transaction (the container's says where its snapshot is); the
         // snapshot's directory goes after it.
-        let removeDirectory = try metadata.write { db in
-            let rootfs = try ContainerStore.delete(db, namespace: namespace, id: id)
+        let removeDirectory = try metadata.write { tx in
+            guard let rootfs = try tx.containers.delete(namespace: namespace, id: id) else {
+                throw BerthError.notFound("container \(id.debugDescription) not found")
+            }
             guard rootfs.snapshotter != Container.hostDirectory else { return RootfsHooks.RemoveDirectory?.none }
-            return try removeRecord.flatMap { try $0(db, namespace, rootfs.snapshotter, rootfs.key) }
+            return try removeRecord.flatMap { try $0(tx, namespace, rootfs.snapshotter, rootfs.key) }
         }
         try removeDirectory?(rootfsReleased)
         events.publish(namespace: namespace, topic: Topic.containerDelete, ["id": id])

@@ -1,7 +1,6 @@
 import BerthBase
 import BerthMetadata
 import Foundation
-import GRDB
 import CBerthSys
 #if canImport(Glibc)
 import Glibc
@@ -37,7 +36,7 @@ final class LocalSnapshotter: Snapshotter {
     // MARK: - Snapshotter
 
     func prepare(namespace: String, key: String, parent: String?, labels: Labels,
-                 alongside: (Database) throws -> Void) throws(BerthError) -> [Mount] {
+                 alongside: (MetadataTransaction) throws -> Void) throws(BerthError) -> [Mount] {
         try create(.active, namespace: namespace, key: key, parent: parent, labels: labels, alongside: alongside)
     }
 
@@ -56,24 +55,21 @@ final class LocalSnapshotter: Snapshotter {
         let fd = open(fsDir(info.backendID), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd >= 0 { berth_syncfs(fd); close(fd) }
         let snapshotter = name
-        try metadata.write { db in
-            guard let current = try Self.fetch(db, snapshotter, namespace, key), current.kind == .active,
+        try metadata.write { tx in
+            guard let current = try tx.snapshots.get(snapshotter: snapshotter, namespace: namespace, key: key), current.kind == .active,
                   current.backendID == info.backendID else {
                 throw BerthError.notFound("active snapshot \(key.debugDescription) not found")
             }
-            if try Self.fetch(db, snapshotter, namespace, newName) != nil {
+            if try tx.snapshots.get(snapshotter: snapshotter, namespace: namespace, key: newName) != nil {
                 throw BerthError.alreadyExists("snapshot \(newName.debugDescription) already exists")
             }
-            try db.execute(sql: """
-                UPDATE snapshots SET key = ?, kind = 'committed', labels = ?, updated_at = ?
-                WHERE namespace = ? AND snapshotter = ? AND key = ?
-                """, arguments: [newName, LabelsColumn.encode(labels), Date().unixSeconds, namespace, snapshotter, key])
+            try tx.snapshots.commit(snapshotter: snapshotter, namespace: namespace, key: key, as: newName, labels: labels)
         }
     }
 
     func remove(namespace: String, key: String) throws(BerthError) {
-        let id: Int64 = try metadata.write { db in
-            guard let id = try self.removeRecord(db, namespace: namespace, key: key) else {
+        let id: Int64 = try metadata.write { tx in
+            guard let id = try self.removeRecord(tx, namespace: namespace, key: key) else {
                 throw BerthError.notFound("snapshot \(key.debugDescription) not found")
             }
             return id
@@ -91,30 +87,20 @@ final class LocalSnapshotter: Snapshotter {
         try FileSystem.removeTree(dir)
     }
 
-    /// Deletes the record of snapshot `key` in the write transaction `db` (refused while
+    /// Deletes the record of snapshot `key` in the write transaction `tx` (refused while
     /// another snapshot has it as parent); its backend id, or nil when there is no such
     /// snapshot. The caller removes `directory(for:)` once the transaction has committed.
-    func removeRecord(_ db: Database, namespace: String, key: String) throws -> Int64? {
-        let snapshotter = name
-        guard let info = try Self.fetch(db, snapshotter, namespace, key) else { return nil }
-        let children = try String.fetchAll(db.cachedStatement(sql: """
-            SELECT key FROM snapshots WHERE namespace = ? AND snapshotter = ? AND parent = ? ORDER BY key LIMIT 3
-            """), arguments: [namespace, snapshotter, key])
-        if !children.isEmpty {
-            throw BerthError.failedPrecondition("snapshot \(key.debugDescription) has children (\(children.joined(separator: ", "))): remove them first")
-        }
-        try db.executeCached(sql: "DELETE FROM snapshots WHERE namespace = ? AND snapshotter = ? AND key = ?",
-                             arguments: [namespace, snapshotter, key])
-        return info.backendID
+    func removeRecord(_ tx: MetadataTransaction, namespace: String, key: String) throws -> Int64? {
+        try tx.snapshots.delete(snapshotter: name, namespace: namespace, key: key)
     }
 
     func mounts(namespace: String, key: String) throws(BerthError) -> [Mount] {
         let snapshotter = name
-        let (info, chain) = try metadata.read { db in
-            guard let info = try Self.fetch(db, snapshotter, namespace, key) else {
+        let (info, chain) = try metadata.read { tx in
+            guard let info = try tx.snapshots.get(snapshotter: snapshotter, namespace: namespace, key: key) else {
                 throw BerthError.notFound("snapshot \(key.debugDescription) not found")
             }
-            return (info, try Self.ancestors(db, snapshotter, namespace, info))
+            return (info, try tx.snapshots.ancestors(of: info, namespace: namespace))
         }
         guard info.kind != .committed else {
             throw .failedPrecondition("snapshot \(key.debugDescription) is committed: only active snapshots and views have mounts")
@@ -124,7 +110,7 @@ final class LocalSnapshotter: Snapshotter {
 
     func stat(namespace: String, key: String) throws(BerthError) -> SnapshotInfo {
         let snapshotter = name
-        let info = try metadata.read { db in try Self.fetch(db, snapshotter, namespace, key) }
+        let info = try metadata.read { tx in try tx.snapshots.get(snapshotter: snapshotter, namespace: namespace, key: key) }
         guard let info else { throw .notFound("snapshot \(key.debugDescription) not found") }
         return info
     }
@@ -132,14 +118,13 @@ final class LocalSnapshotter: Snapshotter {
     func update(namespace: String, key: String, labels changes: Labels) throws(BerthError) -> SnapshotInfo {
         for (k, v) in changes { try LabelRules.validate(k, v) }
         let snapshotter = name
-        return try metadata.write { db in
-            guard var info = try Self.fetch(db, snapshotter, namespace, key) else {
+        return try metadata.write { tx in
+            guard var info = try tx.snapshots.get(snapshotter: snapshotter, namespace: namespace, key: key) else {
                 throw BerthError.notFound("snapshot \(key.debugDescription) not found")
             }
             for (k, v) in changes { info.labels[k] = v.isEmpty ? nil : v }
             info.updatedAt = Date()
-            try db.execute(sql: "UPDATE snapshots SET labels = ?, updated_at = ? WHERE namespace = ? AND snapshotter = ? AND key = ?",
-                           arguments: [LabelsColumn.encode(info.labels), info.updatedAt.unixSeconds, namespace, snapshotter, key])
+            try tx.snapshots.setLabels(snapshotter: snapshotter, namespace: namespace, key: key, info.labels, at: info.updatedAt)
             return info
         }
     }
@@ -151,16 +136,13 @@ final class LocalSnapshotter: Snapshotter {
 
     func walk(namespace: String) throws(BerthError) -> [SnapshotInfo] {
         let snapshotter = name
-        return try metadata.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM snapshots WHERE namespace = ? AND snapshotter = ? ORDER BY key",
-                             arguments: [namespace, snapshotter]).map(Self.info)
-        }
+        return try metadata.read { tx in try tx.snapshots.list(snapshotter: snapshotter, namespace: namespace) }
     }
 
     // MARK: - Creating
 
     private func create(_ kind: SnapshotKind, namespace: String, key: String, parent: String?, labels: Labels,
-                        alongside: (Database) throws -> Void = { _ in }) throws(BerthError) -> [Mount] {
+                        alongside: (MetadataTransaction) throws -> Void = { _ in }) throws(BerthError) -> [Mount] {
         try validateKey(key)
         for (k, v) in labels { try LabelRules.validate(k, v) }
         let snapshotter = name
@@ -170,36 +152,25 @@ final class LocalSnapshotter: Snapshotter {
         // record kept (its mount then fails and removing it works); `commit` syncs the file
         // system before a snapshot is recorded as committed. The fsyncs cost every container
         // start 0.3 ms here (much more on a busy disk), held under the database's write lock.
-        return try metadata.write { db in
-            try NamespaceStore.ensure(db, namespace)
+        return try metadata.write { tx in
+            try tx.namespaces.ensure(namespace)
             var chain: [SnapshotInfo] = []
             if let parent {
-                guard let p = try Self.fetch(db, snapshotter, namespace, parent) else {
+                guard let p = try tx.snapshots.get(snapshotter: snapshotter, namespace: namespace, key: parent) else {
                     throw BerthError.notFound("parent snapshot \(parent.debugDescription) not found")
                 }
                 guard p.kind == .committed else {
                     throw BerthError.failedPrecondition("parent snapshot \(parent.debugDescription) is \(p.kind.rawValue), not committed")
                 }
-                chain = try [p] + Self.ancestors(db, snapshotter, namespace, p)
+                chain = try [p] + tx.snapshots.ancestors(of: p, namespace: namespace)
             }
-            let id = try Int64.fetchOne(db.cachedStatement(sql: """
-                INSERT INTO snapshot_ids(snapshotter, next_id) VALUES (?, 1)
-                ON CONFLICT(snapshotter) DO UPDATE SET next_id = next_id + 1 RETURNING next_id
-                """), arguments: [snapshotter])!
             let now = Date()
-            // A duplicate key is refused by the primary key (the whole transaction, id included,
-            // rolls back): no look-up first.
-            try MetadataStore.refusingDuplicate("snapshot \(key.debugDescription) already exists") {
-                try db.executeCached(sql: """
-                    INSERT INTO snapshots(namespace, snapshotter, key, backend_id, kind, parent, labels, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [namespace, snapshotter, key, id, kind.rawValue, parent, LabelsColumn.encode(labels),
-                                     now.unixSeconds, now.unixSeconds])
-            }
+            let id = try tx.snapshots.create(kind, snapshotter: snapshotter, namespace: namespace, key: key, parent: parent,
+                                             labels: labels, at: now)
             do {
                 try self.makeDirectories(id, copying: layout == .native ? chain.first : nil)
                 // The transaction rolls back if this fails: the directories go with it.
-                try alongside(db)
+                try alongside(tx)
             } catch {
                 try? FileSystem.removeTree(self.directory(for: id))
                 throw error
@@ -256,16 +227,13 @@ final class LocalSnapshotter: Snapshotter {
         let leftovers = entries.filter { $0.hasPrefix("rm-") }
         let onDisk = Set(entries.compactMap { Int64($0) })
         let snapshotter = name
-        func known(_ db: Database) throws -> Set<Int64> {
-            Set(try Int64.fetchAll(db.cachedStatement(sql: "SELECT backend_id FROM snapshots WHERE snapshotter = ?"), arguments: [snapshotter]))
-        }
         var doomed = leftovers.map { root + "/" + $0 }
         if !onDisk.subtracting(owned).isEmpty {
             // Re-checked under the write lock: creators make directories only while holding
             // it, so a directory without a record now is truly orphaned.
-            let renamed: [String] = try metadata.write { db in
+            let renamed: [String] = try metadata.write { tx in
                 var out: [String] = []
-                for id in onDisk.subtracting(try known(db)) {
+                for id in onDisk.subtracting(try tx.snapshots.backendIDs(snapshotter: snapshotter)) {
                     let to = "\(self.root)/rm-\(id)-\(UInt32.random(in: 0...UInt32.max))"
                     if rename(self.directory(for: id), to) == 0 { out.append(to) }
                 }
@@ -284,34 +252,6 @@ final class LocalSnapshotter: Snapshotter {
             try? remove(namespace: c.namespace, key: c.key)
             lock.release()
         }
-    }
-
-    // MARK: - Records
-
-    static func fetch(_ db: Database, _ snapshotter: String, _ namespace: String, _ key: String) throws -> SnapshotInfo? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM snapshots WHERE namespace = ? AND snapshotter = ? AND key = ?"),
-                         arguments: [namespace, snapshotter, key]).map(info)
-    }
-
-    /// The parents of `info`, immediate parent first.
-    static func ancestors(_ db: Database, _ snapshotter: String, _ namespace: String, _ info: SnapshotInfo) throws -> [SnapshotInfo] {
-        var out: [SnapshotInfo] = []
-        var next = info.parent
-        while let key = next {
-            guard let p = try fetch(db, snapshotter, namespace, key) else {
-                throw BerthError.internal("snapshot \(info.name.debugDescription): parent \(key.debugDescription) is missing")
-            }
-            out.append(p)
-            next = p.parent
-        }
-        return out
-    }
-
-    static func info(_ row: Row) -> SnapshotInfo {
-        SnapshotInfo(snapshotter: row["snapshotter"], name: row["key"], parent: row["parent"],
-                     kind: SnapshotKind(rawValue: row["kind"]) ?? .active, labels: LabelsColumn.decode(row["labels"]),
-                     createdAt: Date(timeIntervalSince1970: row["created_at"]),
-                     updatedAt: Date(timeIntervalSince1970: row["updated_at"]), backendID: row["backend_id"])
     }
 
     private func validateKey(_ key: String) throws(BerthError) {

@@ -1,29 +1,6 @@
 import BerthBase
 import Foundation
-import GRDB
-
-/// containerd's snapshot kinds: one key space holds all three.
-public enum SnapshotKind: String, Codable, Sendable, CaseIterable {
-    /// Writable, made by prepare; becomes committed by commit.
-    case active
-    /// Read-only, made by view; never a parent.
-    case view
-    /// Immutable; the only kind that can be a parent.
-    case committed
-}
-
-/// What stat and walk report about a snapshot.
-public struct SnapshotInfo: Codable, Sendable, Equatable {
-    public var snapshotter: String
-    public var name: String
-    public var parent: String?
-    public var kind: SnapshotKind
-    public var labels: Labels
-    public var createdAt: Date
-    public var updatedAt: Date
-    /// The directory number under `<root>/snapshots/<snapshotter>/`.
-    public var backendID: Int64
-}
+import BerthMetadata
 
 /// Disk use of one snapshot's own directory (not its parents'), like containerd's Usage.
 public struct SnapshotUsage: Codable, Sendable, Equatable {
@@ -45,7 +22,7 @@ public protocol Snapshotter: Sendable {
     /// container's record, so that a container and its snapshot are made together or not at
     /// all, in one commit).
     func prepare(namespace: String, key: String, parent: String?, labels: Labels,
-                 alongside: (Database) throws -> Void) throws(BerthError) -> [Mount]
+                 alongside: (MetadataTransaction) throws -> Void) throws(BerthError) -> [Mount]
     /// A new read-only view of the committed `parent`.
     func view(namespace: String, key: String, parent: String?, labels: Labels) throws(BerthError) -> [Mount]
     /// Turns the active snapshot `key` into the committed snapshot `name`.

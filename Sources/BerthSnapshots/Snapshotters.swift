@@ -1,7 +1,6 @@
 import BerthBase
 import BerthMetadata
 import Foundation
-import GRDB
 
 /// The snapshotters of one root, by name: `overlayfs` (the default) and `native`.
 public final class Snapshotters: Sendable {
@@ -23,14 +22,14 @@ public final class Snapshotters: Sendable {
         }
     }
 
-    /// Removes snapshot `key` of `snapshotter` as part of the caller's write transaction `db`
+    /// Removes snapshot `key` of `snapshotter` as part of the caller's write transaction `tx`
     /// (which may delete other records with it, as a container's removal does): the record
-    /// goes now, and the returned function removes its directory once `db` has committed (or,
+    /// goes now, and the returned function removes its directory once `tx` has committed (or,
     /// told that nothing can still use it, keeps it as a spare: see `SpareDirectories`). Nil
     /// when there is no such snapshot (or snapshotter).
-    public func removeRecord(_ db: Database, namespace: String, snapshotter: String,
+    public func removeRecord(_ tx: MetadataTransaction, namespace: String, snapshotter: String,
                              key: String) throws -> (@Sendable (_ unused: Bool) throws(BerthError) -> Void)? {
-        guard let s = all.first(where: { $0.name == snapshotter }), let id = try s.removeRecord(db, namespace: namespace, key: key) else { return nil }
+        guard let s = all.first(where: { $0.name == snapshotter }), let id = try s.removeRecord(tx, namespace: namespace, key: key) else { return nil }
         // A directory left by a crash before this runs is an orphan that recover() removes.
         // A directory the caller knows nothing uses any more may become a spare.
         return { (unused: Bool) throws(BerthError) in try s.discardDirectory(id, unused: unused) }
@@ -57,15 +56,8 @@ public final class Snapshotters: Sendable {
         // the temporary extraction snapshots and the directories every record owns.
         let present = all.filter { FileSystem.isDirectory($0.root) }
         guard !present.isEmpty else { return }
-        let (extractions, owned) = try metadata.read { db in
-            let extractions = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT snapshotter, namespace, key FROM snapshots WHERE kind = 'active' AND key LIKE 'extract-%'
-                """)).map { (snapshotter: $0["snapshotter"] as String, namespace: $0["namespace"] as String, key: $0["key"] as String) }
-            var owned: [String: Set<Int64>] = [:]
-            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT snapshotter, backend_id FROM snapshots")) {
-                owned[row["snapshotter"] as String, default: []].insert(row["backend_id"])
-            }
-            return (extractions, owned)
+        let (extractions, owned) = try metadata.read { tx in
+            (try tx.snapshots.active(keyPrefix: "extract-"), try tx.snapshots.allBackendIDs())
         }
         for s in present {
             try s.removeStaleExtractions(extractions.filter { $0.snapshotter == s.name }.map { ($0.namespace, $0.key) },

@@ -21,8 +21,8 @@ import Testing
         let rooted = try put(core, "default", "rooted", labels: [GCLabel.gcRoot: "yes"])
         let child = try put(core, "default", "child")
         let parent = try put(core, "default", "parent", labels: [GCLabel.contentPrefix + "l.0": child.description])
-        try core.metadata.write { db in
-            try ImageRecords.put(db, ImageRecord(namespace: "default", name: "localhost/p:1", mediaType: MediaType.ociManifest,
+        try core.metadata.write { tx in
+            try tx.images.put(ImageRecord(namespace: "default", name: "localhost/p:1", mediaType: MediaType.ociManifest,
                                                  digest: parent, size: 6))
         }
         let report = try core.garbageCollect()
@@ -70,14 +70,12 @@ import Testing
     @Test func snapshotsFollowLabelsAndParents() throws {
         let tmp = try TempRoot("gc"); defer { tmp.cleanup() }
         let core = try tmp.core()
-        let now = Date().timeIntervalSince1970
-        try core.metadata.write { db in
-            try NamespaceStore.ensure(db, "default")
-            for (key, id, parent) in [("base", 1, nil), ("top", 2, "base"), ("stray", 3, nil)] as [(String, Int, String?)] {
-                try db.execute(sql: """
-                    INSERT INTO snapshots(namespace, snapshotter, key, backend_id, kind, parent, labels, created_at, updated_at)
-                    VALUES ('default', 'native', ?, ?, 'committed', ?, '{}', ?, ?)
-                    """, arguments: [key, id, parent, now, now])
+        try core.metadata.write { tx in
+            try tx.namespaces.ensure("default")
+            // Backend ids 1, 2, 3 in this order.
+            for (key, parent) in [("base", nil), ("top", "base"), ("stray", nil)] as [(String, String?)] {
+                _ = try tx.snapshots.create(.committed, snapshotter: "native", namespace: "default", key: key, parent: parent,
+                                            labels: [:], at: Date())
             }
         }
         for id in 1...3 { try FileSystem.makeDirectories(tmp.paths.snapshotterDir("native") + "/\(id)/fs") }
@@ -116,8 +114,8 @@ import Testing
         for (key, expiry) in [("leased", 3600.0), ("lapsed", -60.0)] {
             let lease = try core.leases.create(namespace: "default", expiresIn: expiry)
             _ = try s.prepare(namespace: "default", key: key, parent: nil, labels: [:])
-            try core.metadata.write { db in
-                try LeaseStore.addResource(db, namespace: "default", lease: lease.id, LeaseResource(kind: LeaseStore.snapshotKind("native"), id: key))
+            try core.metadata.write { tx in
+                try tx.leases.addResource(namespace: "default", lease: lease.id, LeaseResource(kind: LeaseStore.snapshotKind("native"), id: key))
             }
         }
         let listed = Set(try core.listSnapshots(namespace: "default", snapshotter: "native").filter(\.unreferenced).map(\.info.name))

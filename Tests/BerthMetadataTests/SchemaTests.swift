@@ -43,17 +43,17 @@ import Testing
         let fresh = try MetadataStore(path: tmp.paths.metadataDB)
         let reopened = try MetadataStore(path: tmp.paths.metadataDB, deferringCheckpoints: true)
         for store in [fresh, reopened] {
-            #expect(try store.read { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") } == 1)
-            #expect(try store.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 1, "NORMAL")
+            #expect(try store.readDatabase { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") } == 1)
+            #expect(try store.readDatabase { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 1, "NORMAL")
         }
         #expect(throws: BerthError.self) {
-            try reopened.write { db in
+            try reopened.writeDatabase { db in
                 try NamespaceStore.ensure(db, "kept-out")
                 throw BerthError.internal("fails after a write")
             }
         }
         #expect(try NamespaceStore(db: fresh).list().map(\.name).contains("kept-out") == false)
-        try reopened.write { db in try NamespaceStore.ensure(db, "kept") }
+        try reopened.writeDatabase { db in try NamespaceStore.ensure(db, "kept") }
         #expect(try NamespaceStore(db: fresh).list().map(\.name).contains("kept"))
     }
 
@@ -105,7 +105,7 @@ import Testing
         }
         try queue.close()
         let store = try MetadataStore(path: tmp.paths.metadataDB)
-        let images = try store.read { db in
+        let images = try store.readDatabase { db in
             try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, image FROM containers").map { ($0["id"] as String, $0["image"] as String) })
         }
         #expect(images == ["typed": "docker.io/library/busybox:latest", "full": "docker.io/library/alpine:3", "rootfs": ""])

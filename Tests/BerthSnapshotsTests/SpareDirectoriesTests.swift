@@ -27,7 +27,7 @@ import Testing
     /// Removes `key`'s record and discards its directory as a container's removal does.
     func discard(_ s: LocalSnapshotter, _ key: String, unused: Bool = true) throws -> String {
         let id = try s.stat(namespace: "default", key: key).backendID
-        try s.metadata.write { db in _ = try s.removeRecord(db, namespace: "default", key: key) }
+        try s.metadata.write { tx in _ = try s.removeRecord(tx, namespace: "default", key: key) }
         try s.discardDirectory(id, unused: unused)
         return s.directory(for: id)
     }
