@@ -45,18 +45,21 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: fastTypeMetadata),
         .target(name: "BerthEvents", dependencies: ["BerthBase", "CBerthSys"], swiftSettings: fastTypeMetadata),
+        // Mounts as containerd describes them, and mounting them: what snapshotters give and
+        // the runtime takes.
+        .target(name: "BerthMount", dependencies: ["BerthBase", "CBerthSys"], swiftSettings: fastTypeMetadata),
         .target(name: "BerthContent", dependencies: ["BerthBase", "BerthOCI", "BerthMetadata"], swiftSettings: fastTypeMetadata),
         .target(name: "BerthSnapshots", dependencies: [
-            "BerthBase", "BerthMetadata", "CBerthSys", "CArchive", "CIsal",
+            "BerthBase", "BerthMetadata", "BerthMount", "CBerthSys", "CArchive", "CIsal",
         ], swiftSettings: fastTypeMetadata),
         .target(name: "BerthImages", dependencies: [
             "BerthBase", "BerthOCI", "BerthMetadata", "BerthContent", "BerthSnapshots", "BerthEvents", "CArchive",
         ], swiftSettings: fastTypeMetadata),
         .target(name: "BerthRuntime", dependencies: [
-            "BerthBase", "BerthOCI", "BerthMetadata", "BerthSnapshots", "BerthEvents", "CBerthSys",
+            "BerthBase", "BerthOCI", "BerthMetadata", "BerthMount", "BerthEvents", "CBerthSys",
         ], swiftSettings: fastTypeMetadata),
         .target(name: "BerthCore", dependencies: [
-            "BerthBase", "BerthOCI", "BerthMetadata", "BerthEvents", "BerthContent", "BerthSnapshots",
+            "BerthBase", "BerthOCI", "BerthMetadata", "BerthEvents", "BerthContent", "BerthMount", "BerthSnapshots",
             "BerthImages", "BerthRuntime",
         ], swiftSettings: fastTypeMetadata),
 

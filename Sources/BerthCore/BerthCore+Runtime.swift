@@ -111,11 +111,6 @@ extension BerthCore {
             shim?.cancel()
             throw error
         }
-        // The task's rootfs is mounted from the mounts just prepared, not read back.
-        if let mounts {
-            preparedRootfs.withLock { $0 = PreparedRootfs(namespace: namespace, snapshotter: c.snapshotter, key: c.snapshotKey, mounts: mounts) }
-        }
-        defer { preparedRootfs.withLock { $0 = nil } }
         // The deferred start-up recovery runs while the shim sets the task up on another CPU,
         // and the attachment is made there. (A checkpoint of the write-ahead log there, to keep
         // the next process's WAL index rebuild short, cost more than it saved: its syncs
@@ -123,51 +118,51 @@ extension BerthCore {
         var early: TaskAttachment?
         defer { attachment = early }
         do throws(BerthError) {
-            return try runtime.startTask(c, shim: shim) {
+            // The task's rootfs is mounted from the mounts just prepared, not read back.
+            let rootfs: [Mount]
+            if let mounts { rootfs = mounts } else { rootfs = try rootfsMounts(c) }
+            return try runtime.startTask(c, rootfs: rootfs, shim: shim) {
                 self.recoverIfPending()
                 if attaching { early = self.runtime.attachWhileStarting(namespace: namespace, id: id) }
             }
         } catch {
             early?.close()
             early = nil
-            try? runtime.deleteContainer(namespace: namespace, id: id, force: true)
+            try? removeContainer(namespace: namespace, id: id, force: true)
             throw error
         }
     }
 
-    /// Removes a container with its task and snapshot (`force`: even while it runs).
-    public func removeContainer(namespace: String, id: String, force: Bool = false) throws(BerthError) {
-        try runtime.deleteContainer(namespace: namespace, id: id, force: force)
+    /// Starts the task of an existing container (a stopped task is replaced, as `docker start`
+    /// restarts a stopped container).
+    @discardableResult
+    public func startTask(namespace: String, id: String) throws(BerthError) -> TaskInfo {
+        let c = try runtime.container(namespace: namespace, id: id)
+        return try runtime.startTask(c, rootfs: try rootfsMounts(c))
     }
 
-}
+    /// The mounts of a container's rootfs snapshot (none for a host directory, which the
+    /// runtime binds itself).
+    func rootfsMounts(_ c: Container) throws(BerthError) -> [Mount] {
+        guard c.snapshotter != Container.hostDirectory else { return [] }
+        return try snapshotters.snapshotter(named: c.snapshotter).mounts(namespace: c.namespace, key: c.snapshotKey)
+    }
 
-extension BerthCore {
-    /// Connects the runtime to the snapshotters (a container's rootfs is the mounts of its
-    /// active snapshot; removing the container removes the snapshot), then reconciles tasks
-    /// whose shim died while no berth process was looking.
-    func wireRuntime() {
+    /// Removes a container with its task and snapshot (`force`: even while it runs). Both
+    /// records go in one transaction (the container's says where its snapshot is); the
+    /// snapshot's directory after it.
+    public func removeContainer(namespace: String, id: String, force: Bool = false) throws(BerthError) {
+        let rootfsReleased = try runtime.removeTaskOfContainer(namespace: namespace, id: id, force: force)
         let snapshotters = self.snapshotters
-        let prepared = self.preparedRootfs
-        var hooks = Runtime.RootfsHooks()
-        hooks.mount = { (c: Container, target: String) throws(BerthError) in
-            let just = prepared.withLock { slot -> [Mount]? in
-                defer { slot = nil }
-                guard let p = slot, p.namespace == c.namespace, p.snapshotter == c.snapshotter, p.key == c.snapshotKey else { return nil }
-                return p.mounts
+        let removeDirectory = try metadata.write { tx in
+            guard let rootfs = try tx.containers.delete(namespace: namespace, id: id) else {
+                throw BerthError.notFound("container \(id.debugDescription) not found")
             }
-            let mounts: [Mount]
-            if let just { mounts = just } else {
-                mounts = try snapshotters.snapshotter(named: c.snapshotter).mounts(namespace: c.namespace, key: c.snapshotKey)
-            }
-            let removeOnExit = c.spec.annotations?[SpecGenerator.removeOnExitAnnotation] == "true"
-            try Mount.mountAll(removeOnExit ? mounts.map(\.volatile) : mounts, at: target)
+            guard rootfs.snapshotter != Container.hostDirectory else { return (@Sendable (Bool) throws(BerthError) -> Void)?.none }
+            return try snapshotters.removeRecord(tx, namespace: namespace, snapshotter: rootfs.snapshotter, key: rootfs.key)
         }
-        hooks.removeRecord = { db, namespace, snapshotter, key in
-            try snapshotters.removeRecord(db, namespace: namespace, snapshotter: snapshotter, key: key)
-        }
-        runtime.setRootfsHooks(hooks)
-        runtime.reconcile()
+        try removeDirectory?(rootfsReleased)
+        runtime.publishDeleted(namespace: namespace, id: id)
     }
 }
 

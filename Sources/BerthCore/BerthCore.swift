@@ -3,6 +3,7 @@
 @_exported import BerthEvents
 @_exported import BerthImages
 @_exported import BerthMetadata
+@_exported import BerthMount
 @_exported import BerthOCI
 @_exported import BerthRuntime
 @_exported import BerthSnapshots
@@ -21,15 +22,6 @@ public final class BerthCore: Sendable {
 
     /// Set while the start-up recovery waits for the first task start (see `init`).
     private let recoveryPending: Locked<Bool>
-    /// The mounts of the snapshot `run` just prepared, for the start of its task only: the
-    /// rootfs is mounted without reading them back.
-    let preparedRootfs = Locked<PreparedRootfs?>(nil)
-
-    struct PreparedRootfs {
-        let namespace: String, snapshotter: String, key: String
-        let mounts: [Mount]
-    }
-
     /// `deferringRecovery`: the repair of what interrupted berth processes left (which every
     /// other front end runs first) waits until the first task start, which does it while the
     /// task's shim sets the task up: `berth run`, whose snapshot creation does not need it.
@@ -44,12 +36,13 @@ public final class BerthCore: Sendable {
         content = ContentStore(paths: paths, metadata: metadata)
         snapshotters = Snapshotters(paths: paths, metadata: metadata)
         images = ImageService(paths: paths, metadata: metadata, content: content, snapshotters: snapshotters, events: events)
-        runtime = Runtime(paths: paths, metadata: metadata, snapshotters: snapshotters, events: events)
+        runtime = Runtime(paths: paths, metadata: metadata, events: events)
         recoveryPending = Locked(deferringRecovery)
         // Leftovers of a berth process killed mid-way (temporary extraction snapshots,
         // directories without records) go before anything else looks at snapshots.
         if !deferringRecovery { try? snapshotters.recover() }
-        wireRuntime()
+        // Tasks whose shim died while no berth process was looking.
+        runtime.reconcile()
     }
 }
 

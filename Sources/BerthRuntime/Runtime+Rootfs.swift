@@ -1,12 +1,15 @@
 import BerthBase
+import BerthMount
 import CBerthSys
 #if canImport(Glibc)
 import Glibc
 #endif
 
 extension Runtime {
-    /// Mounts the container's rootfs at `<bundle>/rootfs`; the runtime owns that mount.
-    func mountRootfs(_ c: Container, bundle: String) throws(BerthError) {
+    /// Mounts the container's rootfs at `<bundle>/rootfs`, from `mounts` (its snapshot's), or
+    /// a bind of its host directory; the runtime owns that mount. A container removed when its
+    /// task exits gets its overlay `volatile`: nothing of it is kept, so nothing is synced.
+    func mountRootfs(_ c: Container, mounts: [Mount], bundle: String) throws(BerthError) {
         let target = bundle + "/rootfs"
         try FileSystem.makeDirectories(target, mode: 0o755)
         if c.snapshotter == Container.hostDirectory {
@@ -15,10 +18,11 @@ extension Runtime {
             }
             return
         }
-        guard let hook = rootfsHooks.current.mount else {
-            throw .unavailable("container \(c.id.debugDescription): snapshotter \(c.snapshotter.debugDescription) is not available")
+        guard !mounts.isEmpty else {
+            throw .internal("container \(c.id.debugDescription): no mounts for its rootfs snapshot \(c.snapshotKey.debugDescription)")
         }
-        try hook(c, target)
+        let removeOnExit = c.spec.annotations?[SpecGenerator.removeOnExitAnnotation] == "true"
+        try Mount.mountAll(removeOnExit ? mounts.map(\.volatile) : mounts, at: target)
     }
 
     /// Detaches whatever is mounted on `<bundle>/rootfs` (several layers if stacked).

@@ -1,5 +1,6 @@
 import BerthBase
 import BerthEvents
+import BerthMount
 import CBerthSys
 import Foundation
 #if canImport(Glibc)
@@ -8,14 +9,6 @@ import Glibc
 
 extension Runtime {
     // MARK: start
-
-    /// Creates and starts the container's task (containerd's create + start): mounts the rootfs,
-    /// creates the cgroup, writes config.json and shim.conf, spawns the shim and waits until the
-    /// init is about to exec. On any failure everything created is removed again.
-    @discardableResult
-    public func startTask(namespace: String, id: String) throws(BerthError) -> TaskInfo {
-        try startTask(try containerStore.get(namespace: namespace, id: id))
-    }
 
     /// A shim for the task of container `id` with `options`, started now so that it detaches
     /// and creates the init's namespaces while the caller creates the container (see
@@ -27,13 +20,16 @@ extension Runtime {
                           terminal: options.terminal)
     }
 
-    /// `startTask` for a container record the caller already holds (`berth run` just created
-    /// it), sparing a second read and decode of its spec; `shim`, prepared for it, is used
-    /// when it fits the spec (and cancelled otherwise).
-    /// `meanwhile` runs while the shim sets the init up (work of the caller's that the task
-    /// does not wait for; its errors are its own to handle).
+    /// Creates and starts the task of container `c` (containerd's create + start): mounts the
+    /// rootfs from `rootfs` (its snapshot's mounts; none for a host directory), creates the
+    /// cgroup, writes config.json and shim.conf, spawns the shim and waits until the init is
+    /// about to exec. On any failure everything created is removed again. `shim`, prepared
+    /// for it, is used when it fits the spec (and cancelled otherwise). `meanwhile` runs while
+    /// the shim sets the init up (work of the caller's that the task does not wait for; its
+    /// errors are its own to handle).
     @discardableResult
-    public func startTask(_ c: Container, shim prepared: PreparedShim? = nil, meanwhile: () -> Void = {}) throws(BerthError) -> TaskInfo {
+    public func startTask(_ c: Container, rootfs: [Mount], shim prepared: PreparedShim? = nil,
+                          meanwhile: () -> Void = {}) throws(BerthError) -> TaskInfo {
         defer { prepared?.cancel() }
         let (namespace, id) = (c.namespace, c.id)
         let dir = bundle(namespace, id)
@@ -60,7 +56,7 @@ extension Runtime {
         }
         var cg: Cgroup?
         do throws(BerthError) {
-            try mountRootfs(c, bundle: dir)
+            try mountRootfs(c, mounts: rootfs, bundle: dir)
             var spec = c.spec
             if let user = spec.annotations?[SpecGenerator.userAnnotation] {
                 spec.process?.user = try UserLookup.resolve(try OptionParsing.UserSpec(user), rootfs: dir + "/rootfs")

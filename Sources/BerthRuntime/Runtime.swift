@@ -2,7 +2,6 @@ import BerthBase
 import BerthEvents
 import BerthMetadata
 import BerthOCI
-import BerthSnapshots
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -14,37 +13,15 @@ import Glibc
 public final class Runtime: Sendable {
     public let paths: BerthPaths
     public let metadata: MetadataStore
-    public let snapshotters: Snapshotters
     public let events: EventJournal
     public let containerStore: ContainerStore
-    /// How snapshot rootfs are mounted and removed; BerthCore connects the snapshotters.
-    let rootfsHooks: Locked<RootfsHooks>
 
-    public init(paths: BerthPaths, metadata: MetadataStore, snapshotters: Snapshotters, events: EventJournal) {
+    public init(paths: BerthPaths, metadata: MetadataStore, events: EventJournal) {
         self.paths = paths
         self.metadata = metadata
-        self.snapshotters = snapshotters
         self.events = events
         self.containerStore = ContainerStore(db: metadata)
-        self.rootfsHooks = Locked(RootfsHooks())
     }
-
-    /// How a rootfs held by a snapshotter is mounted and removed (set by BerthCore).
-    public struct RootfsHooks: Sendable {
-        public var mount: (@Sendable (_ container: Container, _ target: String) throws(BerthError) -> Void)?
-        /// Removes a snapshot's record as part of a write transaction and gives what removes its
-        /// directory after the commit (see `Snapshotters.removeRecord`): a container's removal
-        /// deletes both records at once.
-        public var removeRecord: (@Sendable (_ tx: MetadataTransaction, _ namespace: String, _ snapshotter: String,
-                                             _ key: String) throws -> RemoveDirectory?)?
-        /// What removes a snapshot's directory once its record is gone; `unused`: nothing can
-        /// still be using it (this process unmounted the rootfs, and it is gone everywhere),
-        /// so it may be kept for a new snapshot instead.
-        public typealias RemoveDirectory = @Sendable (_ unused: Bool) throws(BerthError) -> Void
-        public init() {}
-    }
-
-    public func setRootfsHooks(_ hooks: RootfsHooks) { rootfsHooks.withLock { $0 = hooks } }
 
     /// Where a container's rootfs comes from.
     public enum RootfsSource: Sendable, Equatable {
@@ -113,29 +90,22 @@ public final class Runtime: Sendable {
         try containerStore.get(namespace: namespace, id: id)
     }
 
-    /// Removes a container, its task (stopped, or any with `force`) and its snapshot.
-    public func deleteContainer(namespace: String, id: String, force: Bool = false) throws(BerthError) {
-        var rootfsReleased = false
-        if FileSystem.exists(bundle(namespace, id)) {
-            if !force {
-                let info = try task(namespace: namespace, id: id)
-                if info.status != .stopped {
-                    throw .failedPrecondition("container \(id.debugDescription) has a \(info.status.rawValue) task: stop it first or use --force")
-                }
+    /// Removes the task of container `id`, if it has one (a stopped task, or any with `force`),
+    /// before the container's record goes. Whether the rootfs it unmounted is gone everywhere
+    /// (see `unmountRootfs`): its snapshot's directories are then free for a new snapshot.
+    public func removeTaskOfContainer(namespace: String, id: String, force: Bool) throws(BerthError) -> Bool {
+        guard FileSystem.exists(bundle(namespace, id)) else { return false }
+        if !force {
+            let info = try task(namespace: namespace, id: id)
+            if info.status != .stopped {
+                throw .failedPrecondition("container \(id.debugDescription) has a \(info.status.rawValue) task: stop it first or use --force")
             }
-            rootfsReleased = try removeTask(namespace: namespace, id: id, force: true).rootfsReleased
         }
-        let removeRecord = rootfsHooks.current.removeRecord
-        // Both records in one transaction (the container's says where its snapshot is); the
-        // snapshot's directory goes after it.
-        let removeDirectory = try metadata.write { tx in
-            guard let rootfs = try tx.containers.delete(namespace: namespace, id: id) else {
-                throw BerthError.notFound("container \(id.debugDescription) not found")
-            }
-            guard rootfs.snapshotter != Container.hostDirectory else { return RootfsHooks.RemoveDirectory?.none }
-            return try removeRecord.flatMap { try $0(tx, namespace, rootfs.snapshotter, rootfs.key) }
-        }
-        try removeDirectory?(rootfsReleased)
+        return try removeTask(namespace: namespace, id: id, force: true).rootfsReleased
+    }
+
+    /// Publishes /containers/delete once the container's records are gone.
+    public func publishDeleted(namespace: String, id: String) {
         events.publish(namespace: namespace, topic: Topic.containerDelete, ["id": id])
     }
 }

@@ -1,4 +1,5 @@
 import BerthBase
+import BerthMount
 import CArchive
 import Foundation
 #if canImport(Glibc)

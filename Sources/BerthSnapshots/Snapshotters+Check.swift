@@ -1,4 +1,5 @@
 import BerthBase
+import BerthMount
 import BerthMetadata
 import Foundation
 

@@ -39,7 +39,7 @@ struct TasksCommand: ParsableCommand {
             let keys = try AttachSession.parseDetachKeys(detachKeys)
             let info: TaskInfo
             do throws(BerthError) {
-                info = try core.runtime.startTask(namespace: global.ns, id: id)
+                info = try core.startTask(namespace: global.ns, id: id)
             } catch {
                 TaskCLI.failStart(error)
             }
