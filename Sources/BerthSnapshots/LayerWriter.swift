@@ -88,7 +88,7 @@ final class LayerWriter {
                 }
             }
             defer { if fd >= 0 { Glibc.close(fd) } }
-            try setAttributes(pfd, name, fd, e, isSymlink: type == AE_IFLNK && archive_entry_hardlink(e) == nil, display)
+            try setAttributes(pfd, name, fd, e, display)
             if fd >= 0, let writeback, archive_entry_size(e) > 0 {
                 writeback.submit(fd, size: archive_entry_size(e))
                 fd = -1
@@ -213,9 +213,10 @@ final class LayerWriter {
 
     /// Owner, xattrs, then mode (chown clears setuid/setgid and file capabilities), then
     /// times; for every type, like containerd (hard links included: same inode).
-    /// `fd` is the open regular file, or -1 to work by name in `pfd`.
-    private func setAttributes(_ pfd: Int32, _ name: UnsafePointer<CChar>, _ fd: Int32, _ e: OpaquePointer, isSymlink: Bool,
-                               _ display: String) throws(BerthError) {
+    /// `fd` is the open regular file, or -1 to work by name in `pfd`. By name, nothing
+    /// follows a link: the entry may be a hard link to a symlink, which gets a symlink's
+    /// treatment (owner and times on the link itself, no mode).
+    private func setAttributes(_ pfd: Int32, _ name: UnsafePointer<CChar>, _ fd: Int32, _ e: OpaquePointer, _ display: String) throws(BerthError) {
         let uid = uid_t(archive_entry_uid(e)), gid = gid_t(archive_entry_gid(e))
         guard (fd >= 0 ? fchown(fd, uid, gid) : fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW)) == 0 else {
             throw fail(display, "chown: \(Errno.current)")
@@ -231,22 +232,25 @@ final class LayerWriter {
                 if rc != 0 {
                     let err = errno
                     let key = String(cString: xname)
-                    // user.* exists only on files and directories; containerd skips it elsewhere too.
-                    if err == ENOTSUP || (err == EPERM && key.hasPrefix("user.") && isSymlink) { continue }
+                    // user.* exists only on regular files and directories; containerd skips it elsewhere too.
+                    if err == ENOTSUP || (err == EPERM && key.hasPrefix("user.") && !isFileOrDirectory(pfd, name)) { continue }
                     throw fail(display, "set xattr \(key): \(Errno(err))")
                 }
             }
         }
         let mode = mode_t(archive_entry_perm(e))
-        if !isSymlink {
-            guard (fd >= 0 ? fchmod(fd, mode) : fchmodat(pfd, name, mode, 0)) == 0 else { throw fail(display, "chmod: \(Errno.current)") }
-        }
+        guard (fd >= 0 ? fchmod(fd, mode) : berth_lchmodat(pfd, name, mode)) >= 0 else { throw fail(display, "chmod: \(Errno.current)") }
         if archive_entry_filetype(e) != AE_IFDIR || archive_entry_hardlink(e) != nil {
             var t = times(e)
             guard (fd >= 0 ? futimens(fd, &t) : utimensat(pfd, name, &t, AT_SYMLINK_NOFOLLOW)) == 0 else {
                 throw fail(display, "set times: \(Errno.current)")
             }
         }
+    }
+
+    private func isFileOrDirectory(_ pfd: Int32, _ name: UnsafePointer<CChar>) -> Bool {
+        var st = stat()
+        return fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && [S_IFREG, S_IFDIR].contains(st.st_mode & S_IFMT)
     }
 
     private func times(_ e: OpaquePointer) -> [timespec] {
@@ -378,16 +382,17 @@ final class LayerWriter {
                 }
                 let lower = try lowerDirectory(Array(path[path.startIndex...i]), display)
                 guard mkdirat(cur, name, 0o755) == 0 || errno == EEXIST else { throw fail(display, "mkdir parent: \(Errno.current)") }
-                if let lower {
-                    guard fchownat(cur, name, lower.st_uid, lower.st_gid, AT_SYMLINK_NOFOLLOW) == 0,
-                          fchmodat(cur, name, lower.st_mode & 0o7777, 0) == 0 else {
-                        throw fail(display, "copy parent attributes: \(Errno.current)")
-                    }
-                    var t = [lower.st_atim, lower.st_mtim]
-                    utimensat(cur, name, &t, AT_SYMLINK_NOFOLLOW)
-                }
                 let fd2 = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 guard fd2 >= 0 else { throw fail(display, "open parent: \(Errno.current)") }
+                if let lower {
+                    guard fchown(fd2, lower.st_uid, lower.st_gid) == 0, fchmod(fd2, lower.st_mode & 0o7777) == 0 else {
+                        let error = fail(display, "copy parent attributes: \(Errno.current)")
+                        Glibc.close(fd2)
+                        throw error
+                    }
+                    var t = [lower.st_atim, lower.st_mtim]
+                    futimens(fd2, &t)
+                }
                 return fd2
             }
             Glibc.close(cur)
