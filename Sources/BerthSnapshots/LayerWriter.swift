@@ -227,7 +227,7 @@ final class LayerWriter {
             var value: UnsafeRawPointer?
             var size = 0
             while archive_entry_xattr_next(e, &xname, &value, &size) == ARCHIVE_OK {
-                guard let xname else { continue }
+                guard let xname, Self.isAppliedXattr(xname) else { continue }
                 let rc = fd >= 0 ? berth_fsetxattr(fd, xname, value, size) : berth_lsetxattr(path, xname, value, size)
                 if rc != 0 {
                     let err = errno
@@ -251,6 +251,15 @@ final class LayerWriter {
     private func isFileOrDirectory(_ pfd: Int32, _ name: UnsafePointer<CChar>) -> Bool {
         var st = stat()
         return fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && [S_IFREG, S_IFDIR].contains(st.st_mode & S_IFMT)
+    }
+
+    /// The xattrs a layer may set: user data, file capabilities and POSIX ACLs. `trusted.*`
+    /// would let a layer speak for overlayfs (`trusted.overlay.opaque`, `.redirect`,
+    /// `.metacopy`: what the merged view shows), and other `security.*` names are the host's
+    /// security modules' labels; neither is applied.
+    static func isAppliedXattr(_ name: UnsafePointer<CChar>) -> Bool {
+        strncmp(name, "user.", 5) == 0 || strcmp(name, "security.capability") == 0
+            || strcmp(name, "system.posix_acl_access") == 0 || strcmp(name, "system.posix_acl_default") == 0
     }
 
     private func times(_ e: OpaquePointer) -> [timespec] {

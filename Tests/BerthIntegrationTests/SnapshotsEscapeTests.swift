@@ -168,6 +168,44 @@ struct SnapshotsEscapeTests {
         #expect(host.state() == before)
     }
 
+    /// Of the xattrs a layer carries, only user data, file capabilities and POSIX ACLs are
+    /// applied: `trusted.*` would speak for overlayfs (an opaque mark in the tar hides the
+    /// lower layers' files; a redirect or metacopy points elsewhere) and other `security.*`
+    /// names are the host's security labels. berth's own opaque mark, from `.wh..wh..opq`,
+    /// still works.
+    @Test(arguments: ["overlayfs", "native"])
+    func onlyUserCapabilityAndACLXattrsAreApplied(_ snapshotter: String) throws {
+        let s = try LayerStack(snapshotter)
+        defer { s.cleanup() }
+        try TestLayer.make(s.t.dir + "/lower.tar", "d('dir'); f('dir/lower', b'kept'); d('opq'); f('opq/hidden')")
+        try s.apply(s.t.dir + "/lower.tar", as: "lower")
+        let cap = "\\x01\\x00\\x00\\x02\\x00\\x20\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00"
+        // Owner rw, user 100 r, group r, mask r, others r: an ACL that mode bits alone cannot
+        // hold (ids other than user 100's are ignored; bytes below 0x80 keep the PAX header's
+        // UTF-8 from changing them).
+        let acl = "\\x02\\x00\\x00\\x00\\x01\\x00\\x06\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\x04\\x00\\x64\\x00\\x00\\x00\\x04\\x00\\x04\\x00\\x00\\x00\\x00\\x00\\x10\\x00\\x04\\x00\\x00\\x00\\x00\\x00\\x20\\x00\\x04\\x00\\x00\\x00\\x00\\x00"
+        try TestLayer.make(s.t.dir + "/layer.tar", """
+        d('dir', xattrs={'trusted.overlay.opaque': 'y', 'user.ok': 'dir'})
+        f('file', b'x', xattrs={'trusted.overlay.metacopy': '', 'trusted.overlay.redirect': '/dir', 'trusted.evil': 'x',
+                                'security.evil': 'x', 'security.selinux': 'system_u:object_r:shadow_t:s0',
+                                'user.ok': 'file', 'security.capability': '\(cap)', 'system.posix_acl_access': '\(acl)'})
+        d('opq'); f('opq/.wh..wh..opq'); f('opq/new')
+        """)
+        try s.apply(s.t.dir + "/layer.tar", as: "layer")
+        let view = try s.mountView()
+        #expect(try FileSystem.readString(view + "/dir/lower") == "kept")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: view + "/opq") == ["new"])
+
+        let m = try s.snapshotter.view(namespace: s.ns, key: "layer-only", parent: "layer", labels: [:])
+        let layerDir = snapshotter == "overlayfs" ? m[0].lowerDirs[0] : m[0].source
+        func names(_ p: String) -> [String] {
+            SnapshotsContainerdTests.xattrs(layerDir + "/" + p).split(separator: ",").map { String($0.prefix { $0 != "=" }) }
+        }
+        #expect(names("file") == ["security.capability", "system.posix_acl_access", "user.ok"])
+        #expect(names("dir") == ["user.ok"])
+        if snapshotter == "overlayfs" { #expect(names("opq") == ["trusted.overlay.opaque"]) }
+    }
+
     private func listing(_ dir: String) throws -> [String] {
         try FileManager.default.subpathsOfDirectory(atPath: dir).sorted()
     }
