@@ -357,7 +357,12 @@ final class LayerWriter {
     /// The directory that will hold an entry, made if missing (as containerd's mkparent:
     /// mode 0755, or the mode and owner the same directory has in a lower layer).
     private func parent(_ path: ArraySlice<Name>, _ display: String) throws(BerthError) -> Int32 {
-        if path.isEmpty { return rootFD }
+        if path.isEmpty {
+            // An entry in the root may replace or white out the directory cached for the
+            // previous entries; the next entry in there must resolve it afresh.
+            dropCache()
+            return rootFD
+        }
         if let c = cached, c.path == path { return c.fd }
         dropCache()
         let joined = Self.join(Array(path))
@@ -438,8 +443,8 @@ final class LayerWriter {
 
     // MARK: - Helpers
 
-    /// rm -rf of `name` inside `dirFD`, by fds only. Removals are always below the
-    /// current entry's parent, so the cached parent stays valid.
+    /// rm -rf of `name` inside `dirFD`, by fds only. Removals are always in the current
+    /// entry's parent, which is the cached one or the root (and then nothing is cached).
     private func removeAt(_ dirFD: Int32, _ name: UnsafePointer<CChar>, _ display: String) throws(BerthError) {
         if unlinkat(dirFD, name, 0) == 0 || errno == ENOENT { return }
         guard errno == EISDIR else { throw fail(display, "remove: \(Errno.current)") }
