@@ -238,8 +238,11 @@ final class LayerWriter {
                 }
             }
         }
+        let isSymlink = archive_entry_filetype(e) == AE_IFLNK && archive_entry_hardlink(e) == nil
         let mode = mode_t(archive_entry_perm(e))
-        guard (fd >= 0 ? fchmod(fd, mode) : berth_lchmodat(pfd, name, mode)) >= 0 else { throw fail(display, "chmod: \(Errno.current)") }
+        if !isSymlink {
+            guard (fd >= 0 ? fchmod(fd, mode) : berth_lchmodat(pfd, name, mode)) >= 0 else { throw fail(display, "chmod: \(Errno.current)") }
+        }
         if archive_entry_filetype(e) != AE_IFDIR || archive_entry_hardlink(e) != nil {
             var t = times(e)
             guard (fd >= 0 ? futimens(fd, &t) : utimensat(pfd, name, &t, AT_SYMLINK_NOFOLLOW)) == 0 else {

@@ -78,16 +78,19 @@ struct SnapshotsDiskFullTests {
         #expect(try s.cli.check(["snapshots", "ls", "-q"]).split(separator: "\n").count == 1)
     }
 
-    /// A blob bigger than the disk: the import stops in the content store.
+    /// A blob bigger than the disk, in an archive or made from a root file system tar: the
+    /// import stops in the content store.
     @Test func importFillingTheDiskLeavesNothing() throws {
         let s = try SmallRoot()
         defer { s.cleanup() }
         let layer = s.t.dir + "/random.tar"
         try TestLayer.make(layer, "import os\nf('big', os.urandom(12 << 20))")
         try LayoutBuilder.archive(s.t.dir + "/random.oci.tar", name: "localhost/random:1", layers: [layer])
-        s.expectFullDiskError(try s.cli.run(["images", "import", s.t.dir + "/random.oci.tar"]))
-        try s.expectNothingLeft()
-        #expect(try s.cli.imageNames().isEmpty)
-        #expect(s.cli.blobs().isEmpty, "blobs left: \(s.cli.blobs())")
+        for args in [["images", "import", s.t.dir + "/random.oci.tar"], ["images", "import", "--rootfs", layer, "localhost/random:2"]] {
+            s.expectFullDiskError(try s.cli.run(args))
+            try s.expectNothingLeft()
+            #expect(try s.cli.imageNames().isEmpty)
+            #expect(s.cli.blobs().isEmpty, "blobs left: \(s.cli.blobs())")
+        }
     }
 }
