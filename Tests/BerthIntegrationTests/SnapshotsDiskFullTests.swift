@@ -33,15 +33,17 @@ struct SnapshotsDiskFullTests {
 
         /// Nothing of an unpack or import is left. Looked at before any other berth command
         /// runs its start-up recovery, which would tidy up what a failed one left behind.
-        func expectNothingLeft(sourceLocation: SourceLocation = #_sourceLocation) throws {
-            let snapshotDirs = (FileSystem.directoryEntries(t.paths.snapshotterDir("overlayfs")) ?? []).filter { $0 != "spare" }
-            #expect(snapshotDirs.isEmpty, "snapshot directories left: \(snapshotDirs)", sourceLocation: sourceLocation)
+        func expectNothingLeft(keeping kept: [String] = [], snapshotter: String = "overlayfs",
+                               sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let snapshotDirs = (FileSystem.directoryEntries(t.paths.snapshotterDir(snapshotter)) ?? []).filter { $0 != "spare" }
+            #expect(snapshotDirs.count == kept.count, "snapshot directories: \(snapshotDirs)", sourceLocation: sourceLocation)
             #expect(cli.ingests().isEmpty, "ingests left: \(cli.ingests())", sourceLocation: sourceLocation)
             #expect(Mounts.mounts(under: t.paths.root) == [t.paths.root], sourceLocation: sourceLocation)
             let core = try BerthCore(paths: t.paths, deferringRecovery: true)
-            #expect(try core.snapshotter().walk(namespace: "default").map(\.name) == [], sourceLocation: sourceLocation)
+            #expect(try core.snapshotter(snapshotter).walk(namespace: "default").map(\.name) == kept, sourceLocation: sourceLocation)
             #expect(try core.leases.list(namespace: "default").map(\.id) == [], sourceLocation: sourceLocation)
-            #expect(try cli.check(["snapshots", "ls", "-q"]) == "", sourceLocation: sourceLocation)
+            #expect(try cli.check(["snapshots", "ls", "-q", "--snapshotter", snapshotter]) == kept.map { $0 + "\n" }.joined(),
+                    sourceLocation: sourceLocation)
             #expect(try cli.check(["leases", "ls", "-q"]) == "", sourceLocation: sourceLocation)
         }
     }
@@ -92,5 +94,20 @@ struct SnapshotsDiskFullTests {
             #expect(try s.cli.imageNames().isEmpty)
             #expect(s.cli.blobs().isEmpty, "blobs left: \(s.cli.blobs())")
         }
+    }
+
+    /// The native snapshotter's copy of a parent layer fills the disk: the layer below
+    /// stays committed, nothing of the one above is left.
+    @Test func nativeCopyFillingTheDiskLeavesNothing() throws {
+        let s = try SmallRoot()
+        defer { s.cleanup() }
+        let (bottom, top) = (s.t.dir + "/bottom.tar", s.t.dir + "/top.tar")
+        try TestLayer.make(bottom, "import os\nf('big', os.urandom(3 << 20))")
+        try TestLayer.make(top, "f('small', b'x')")
+        try LayoutBuilder.archive(s.t.dir + "/two.oci.tar", name: "localhost/two:1", layers: [bottom, top])
+        let r = try s.cli.run(["images", "import", "--snapshotter", "native", s.t.dir + "/two.oci.tar"])
+        s.expectFullDiskError(r)
+        let bottomChain = Digest.sha256(try FileSystem.readFile(bottom)).description
+        try s.expectNothingLeft(keeping: [bottomChain], snapshotter: "native")
     }
 }
