@@ -118,10 +118,11 @@ extension ImageService {
                                               namespace: namespace, key: key)
         defer { lock.release() }
         let mounts = try snapshotter.prepare(namespace: namespace, key: key, parent: parent, labels: [:])
-        var target: ApplyTarget?
+        var written: ApplyTarget?
         do throws(BerthError) {
-            target = try ApplyTarget(mounts: mounts)
-            let applied = try LayerApplier.apply(stream: stream, to: target!, subject: subject)
+            let target = try ApplyTarget(mounts: mounts)
+            written = target
+            let applied = try LayerApplier.apply(stream: stream, to: target, subject: subject)
             guard applied.diffID == diffID else {
                 throw BerthError.invalidArgument("\(subject): diff ID mismatch: the config lists \(diffID), the layer's content is \(applied.diffID)")
             }
@@ -136,7 +137,7 @@ extension ImageService {
         } catch {
             // What the layer wrote goes first: on a full disk it holds the space that removing
             // the snapshot's record (and the lease, after) needs.
-            target?.discardContents()
+            written?.discardContents()
             try? snapshotter.remove(namespace: namespace, key: key)
             throw error
         }

@@ -64,7 +64,8 @@ public enum UserLookup {
         guard fstat(pinned, &st) == 0 else { throw .invalidArgument("\(display): \(Errno.current)") }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw .invalidArgument("\(display) is not a regular file") }
         guard st.st_size <= maxDatabaseSize else { throw .invalidArgument("\(display) is larger than 1 MiB") }
-        // Reopened through the pinned inode itself; a running container may still grow it.
+        // An O_PATH descriptor cannot be read: the same inode is opened again through it.
+        // The size is checked again while reading, since a running container may grow it.
         let fd = open("/proc/self/fd/\(pinned)", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
         guard fd >= 0 else { throw .invalidArgument("\(display): \(Errno.current)") }
         defer { close(fd) }
