@@ -118,8 +118,10 @@ extension ImageService {
                                               namespace: namespace, key: key)
         defer { lock.release() }
         let mounts = try snapshotter.prepare(namespace: namespace, key: key, parent: parent, labels: [:])
+        var written: ApplyTarget?
         do throws(BerthError) {
             let target = try ApplyTarget(mounts: mounts)
+            written = target
             let applied = try LayerApplier.apply(stream: stream, to: target, subject: subject)
             guard applied.diffID == diffID else {
                 throw BerthError.invalidArgument("\(subject): diff ID mismatch: the config lists \(diffID), the layer's content is \(applied.diffID)")
@@ -133,6 +135,9 @@ extension ImageService {
             }
             events.publish(namespace: namespace, topic: Topic.snapshotCommit, ["key": chainID, "snapshotter": snapshotter.name])
         } catch {
+            // What the layer wrote goes first: on a full disk it holds the space that removing
+            // the snapshot's record (and the lease, after) needs.
+            written?.discardContents()
             try? snapshotter.remove(namespace: namespace, key: key)
             throw error
         }

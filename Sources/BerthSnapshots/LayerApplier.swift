@@ -35,6 +35,12 @@ public struct ApplyTarget: Sendable {
             throw .invalidArgument("cannot apply a layer to a \(m.type) mount")
         }
     }
+
+    /// Deletes everything in the tree (not the tree itself), without following symlinks or
+    /// crossing mounts: what a failed layer wrote, before its snapshot is removed.
+    public func discardContents() {
+        for name in FileSystem.directoryEntries(root) ?? [] { try? FileSystem.removeTree(root + "/" + name) }
+    }
 }
 
 /// What applying a layer found: the digest and size of the uncompressed tar stream.

@@ -88,7 +88,7 @@ final class LayerWriter {
                 }
             }
             defer { if fd >= 0 { Glibc.close(fd) } }
-            try setAttributes(pfd, name, fd, e, isSymlink: type == AE_IFLNK && archive_entry_hardlink(e) == nil, display)
+            try setAttributes(pfd, name, fd, e, display)
             if fd >= 0, let writeback, archive_entry_size(e) > 0 {
                 writeback.submit(fd, size: archive_entry_size(e))
                 fd = -1
@@ -213,9 +213,10 @@ final class LayerWriter {
 
     /// Owner, xattrs, then mode (chown clears setuid/setgid and file capabilities), then
     /// times; for every type, like containerd (hard links included: same inode).
-    /// `fd` is the open regular file, or -1 to work by name in `pfd`.
-    private func setAttributes(_ pfd: Int32, _ name: UnsafePointer<CChar>, _ fd: Int32, _ e: OpaquePointer, isSymlink: Bool,
-                               _ display: String) throws(BerthError) {
+    /// `fd` is the open regular file, or -1 to work by name in `pfd`. By name, nothing
+    /// follows a link: the entry may be a hard link to a symlink, which gets a symlink's
+    /// treatment (owner and times on the link itself, no mode).
+    private func setAttributes(_ pfd: Int32, _ name: UnsafePointer<CChar>, _ fd: Int32, _ e: OpaquePointer, _ display: String) throws(BerthError) {
         let uid = uid_t(archive_entry_uid(e)), gid = gid_t(archive_entry_gid(e))
         guard (fd >= 0 ? fchown(fd, uid, gid) : fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW)) == 0 else {
             throw fail(display, "chown: \(Errno.current)")
@@ -226,20 +227,21 @@ final class LayerWriter {
             var value: UnsafeRawPointer?
             var size = 0
             while archive_entry_xattr_next(e, &xname, &value, &size) == ARCHIVE_OK {
-                guard let xname else { continue }
+                guard let xname, Self.isAppliedXattr(xname) else { continue }
                 let rc = fd >= 0 ? berth_fsetxattr(fd, xname, value, size) : berth_lsetxattr(path, xname, value, size)
                 if rc != 0 {
                     let err = errno
                     let key = String(cString: xname)
-                    // user.* exists only on files and directories; containerd skips it elsewhere too.
-                    if err == ENOTSUP || (err == EPERM && key.hasPrefix("user.") && isSymlink) { continue }
+                    // user.* exists only on regular files and directories; containerd skips it elsewhere too.
+                    if err == ENOTSUP || (err == EPERM && key.hasPrefix("user.") && !isFileOrDirectory(pfd, name)) { continue }
                     throw fail(display, "set xattr \(key): \(Errno(err))")
                 }
             }
         }
+        let isSymlink = archive_entry_filetype(e) == AE_IFLNK && archive_entry_hardlink(e) == nil
         let mode = mode_t(archive_entry_perm(e))
         if !isSymlink {
-            guard (fd >= 0 ? fchmod(fd, mode) : fchmodat(pfd, name, mode, 0)) == 0 else { throw fail(display, "chmod: \(Errno.current)") }
+            guard (fd >= 0 ? fchmod(fd, mode) : berth_lchmodat(pfd, name, mode)) >= 0 else { throw fail(display, "chmod: \(Errno.current)") }
         }
         if archive_entry_filetype(e) != AE_IFDIR || archive_entry_hardlink(e) != nil {
             var t = times(e)
@@ -247,6 +249,20 @@ final class LayerWriter {
                 throw fail(display, "set times: \(Errno.current)")
             }
         }
+    }
+
+    private func isFileOrDirectory(_ pfd: Int32, _ name: UnsafePointer<CChar>) -> Bool {
+        var st = stat()
+        return fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && [S_IFREG, S_IFDIR].contains(st.st_mode & S_IFMT)
+    }
+
+    /// The xattrs a layer may set: user data, file capabilities and POSIX ACLs. `trusted.*`
+    /// would let a layer speak for overlayfs (`trusted.overlay.opaque`, `.redirect`,
+    /// `.metacopy`: what the merged view shows), and other `security.*` names are the host's
+    /// security modules' labels; neither is applied.
+    static func isAppliedXattr(_ name: UnsafePointer<CChar>) -> Bool {
+        strncmp(name, "user.", 5) == 0 || strcmp(name, "security.capability") == 0
+            || strcmp(name, "system.posix_acl_access") == 0 || strcmp(name, "system.posix_acl_default") == 0
     }
 
     private func times(_ e: OpaquePointer) -> [timespec] {
@@ -344,7 +360,12 @@ final class LayerWriter {
     /// The directory that will hold an entry, made if missing (as containerd's mkparent:
     /// mode 0755, or the mode and owner the same directory has in a lower layer).
     private func parent(_ path: ArraySlice<Name>, _ display: String) throws(BerthError) -> Int32 {
-        if path.isEmpty { return rootFD }
+        if path.isEmpty {
+            // An entry in the root may replace or white out the directory cached for the
+            // previous entries; the next entry in there must resolve it afresh.
+            dropCache()
+            return rootFD
+        }
         if let c = cached, c.path == path { return c.fd }
         dropCache()
         let joined = Self.join(Array(path))
@@ -378,16 +399,17 @@ final class LayerWriter {
                 }
                 let lower = try lowerDirectory(Array(path[path.startIndex...i]), display)
                 guard mkdirat(cur, name, 0o755) == 0 || errno == EEXIST else { throw fail(display, "mkdir parent: \(Errno.current)") }
-                if let lower {
-                    guard fchownat(cur, name, lower.st_uid, lower.st_gid, AT_SYMLINK_NOFOLLOW) == 0,
-                          fchmodat(cur, name, lower.st_mode & 0o7777, 0) == 0 else {
-                        throw fail(display, "copy parent attributes: \(Errno.current)")
-                    }
-                    var t = [lower.st_atim, lower.st_mtim]
-                    utimensat(cur, name, &t, AT_SYMLINK_NOFOLLOW)
-                }
                 let fd2 = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 guard fd2 >= 0 else { throw fail(display, "open parent: \(Errno.current)") }
+                if let lower {
+                    guard fchown(fd2, lower.st_uid, lower.st_gid) == 0, fchmod(fd2, lower.st_mode & 0o7777) == 0 else {
+                        let error = fail(display, "copy parent attributes: \(Errno.current)")
+                        Glibc.close(fd2)
+                        throw error
+                    }
+                    var t = [lower.st_atim, lower.st_mtim]
+                    futimens(fd2, &t)
+                }
                 return fd2
             }
             Glibc.close(cur)
@@ -424,8 +446,8 @@ final class LayerWriter {
 
     // MARK: - Helpers
 
-    /// rm -rf of `name` inside `dirFD`, by fds only. Removals are always below the
-    /// current entry's parent, so the cached parent stays valid.
+    /// rm -rf of `name` inside `dirFD`, by fds only. Removals are always in the current
+    /// entry's parent, which is the cached one or the root (and then nothing is cached).
     private func removeAt(_ dirFD: Int32, _ name: UnsafePointer<CChar>, _ display: String) throws(BerthError) {
         if unlinkat(dirFD, name, 0) == 0 || errno == ENOENT { return }
         guard errno == EISDIR else { throw fail(display, "remove: \(Errno.current)") }
