@@ -101,6 +101,16 @@ import Testing
         #expect(config?["Labels"] as? [String: String] == ["label" + Self.evil: "value" + Self.evil])
         let containers = try Self.json(f.check(["containers", "ls", "--format", "json"])) as? [[String: Any]]
         #expect(containers?.first?["labels"] as? [String: String] == ["note": Self.evil])
+        let info = try f.check(["containers", "info", "evil"])
+        #expect(Self.rawControls(info) == [], "\(info)")
+        let process = ((try Self.json(info) as? [String: Any])?["spec"] as? [String: Any])?["process"] as? [String: Any]
+        #expect(process?["args"] as? [String] == ["/bin/sh", "-c", "sleep 1000; echo out" + Self.evil, "arg0" + Self.evil])
+        #expect(process?["cwd"] as? String == "/tmp/w" + Self.evil)
+        let events = try Self.readEvents(f, until: "\(f.tmp.dir)/mnt", json: true)
+        #expect(Self.rawControls(events) == [], "\(events)")
+        let prepared = try events.split(separator: "\n").compactMap { try Self.json(String($0)) as? [String: Any] }
+            .filter { $0["topic"] as? String == "/snapshot/prepare" }.compactMap { ($0["attributes"] as? [String: String])?["key"] }
+        #expect(prepared.contains(target), "\(prepared)")
         let snapshots = try f.check(["snapshots", "ls", "--format", "json"])
         #expect(Self.rawControls(snapshots) == [] && snapshots.contains("key\\u001b]0;owned\\u0007"), "\(snapshots)")
         #expect((try Self.json(snapshots) as? [[String: Any]])?.contains { ($0["info"] as? [String: Any])?["name"] as? String == "key" + Self.evil } == true)
@@ -132,11 +142,11 @@ import Testing
         try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
     }
 
-    /// What `berth events --past` prints until `marker` (then it is stopped).
-    static func readEvents(_ f: RuntimeFixture, until marker: String) throws -> String {
+    /// What `berth events --past` (or its JSON lines) prints until `marker` (then it is stopped).
+    static func readEvents(_ f: RuntimeFixture, until marker: String, json: Bool = false) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: BuiltProducts.berth)
-        p.arguments = ["events", "--past"]
+        p.arguments = ["events", "--past"] + (json ? ["--format", "json"] : [])
         p.environment = ProcessInfo.processInfo.environment.merging(f.env) { $1 }
         let out = Pipe()
         p.standardOutput = out
@@ -147,7 +157,10 @@ import Testing
             collected.withLock { $0.append(d) }
         }
         defer { out.fileHandleForReading.readabilityHandler = nil }
-        let seen = Command.waitUntil { String(decoding: collected.current, as: UTF8.self).contains(marker) }
+        let seen = Command.waitUntil {
+            let text = String(decoding: collected.current, as: UTF8.self)
+            return text.contains(marker) && text.hasSuffix("\n")
+        }
         p.terminate()
         p.waitUntilExit()
         #expect(seen, "no \(marker.debugDescription): \(String(decoding: collected.current, as: UTF8.self))")
