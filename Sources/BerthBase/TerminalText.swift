@@ -1,8 +1,7 @@
 /// Strings from images, labels, names and task output, made safe to print on a terminal.
 /// An image's Env or a container's label may hold escape sequences that retitle or clear the
 /// admin's terminal, or hide text; human-readable output shows every control character as an
-/// escape instead, as `ls -b` and docker do. JSON output does not need this: its encoder
-/// escapes control characters already.
+/// escape instead, as `ls` does. JSON output keeps the exact strings in JSON's own escapes.
 public enum TerminalText {
     /// `s` with C0 controls, DEL and C1 controls (U+0080-U+009F) escaped: `\e`, `\n`, `\t` ...
     /// for the common ones, `\x7f`, `\u{9b}` for the rest. Printable Unicode stays as it is, and
