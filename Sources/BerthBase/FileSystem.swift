@@ -43,6 +43,28 @@ public enum FileSystem {
         if mkdir(path, mode) != 0 && errno != EEXIST { throw .system("mkdir", path) }
     }
 
+    /// mkdir -p where `path` itself is its owner's alone: created 0700 (its missing parents
+    /// 0711), or, when it exists with permissions for group or others (as an older berth made
+    /// it), tightened to its owner's bits. A mode the admin made tighter stays: nothing is
+    /// ever loosened. One stat when the directory is already right.
+    public static func makePrivateDirectory(_ path: String) throws(BerthError) {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            try makeDirectories(parentDirectory(path), mode: 0o711)
+            if mkdir(path, 0o700) != 0 && errno != EEXIST { throw .system("mkdir", path) }
+            return
+        }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else { throw .failedPrecondition("\(path): not a directory") }
+        try restrictToOwner(path, mode: st.st_mode)
+    }
+
+    /// Drops the group and other permissions of `path` (whose current `mode` the caller has
+    /// from its stat) when it has any.
+    public static func restrictToOwner(_ path: String, mode: mode_t) throws(BerthError) {
+        guard mode & 0o077 != 0 else { return }
+        guard chmod(path, mode & 0o7700) == 0 else { throw .system("chmod", path) }
+    }
+
     public static func exists(_ path: String) -> Bool {
         var st = stat()
         return lstat(path, &st) == 0

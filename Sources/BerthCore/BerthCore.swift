@@ -28,8 +28,9 @@ public final class BerthCore: Sendable {
     /// Its commits leave the write-ahead log's checkpoint to that moment too.
     public init(paths: BerthPaths, deferringRecovery: Bool = false) throws(BerthError) {
         self.paths = paths
-        try FileSystem.makeDirectories(paths.root, mode: 0o711)
-        try FileSystem.makeDirectories(paths.state, mode: 0o711)
+        // Both hold every container's environment (secrets): no other user may look inside.
+        try FileSystem.makePrivateDirectory(paths.root)
+        try FileSystem.makePrivateDirectory(paths.state)
         metadata = try MetadataStore(path: paths.metadataDB, deferringCheckpoints: deferringRecovery)
         events = EventJournal(directory: paths.eventsDir)
         namespaces = NamespaceStore(db: metadata)

@@ -24,7 +24,10 @@ public final class MetadataStore: Sendable {
             // Nearly every open finds the schema current: one read says so, without the file
             // lock and the migrator's write transaction, which would serialise every berth
             // process starting at once.
-            if FileSystem.exists(path),
+            var st = stat()
+            let exists = stat(path, &st) == 0
+            if exists { try Self.restrictToOwner(path, mode: st.st_mode) }
+            if exists,
                let current = try? DatabaseQueue(path: path, configuration: Self.configuration(authorizer: false, deferredLog: deferredLog)),
                (try? current.inDatabase(Schema.isCurrent)) == true {
                 pool = current
@@ -36,6 +39,11 @@ public final class MetadataStore: Sendable {
             let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
             defer { if lock >= 0 { close(lock) } }
             if lock >= 0 { while flock(lock, LOCK_EX) != 0 && errno == EINTR {} }
+            // SQLite gives the write-ahead log and shared-memory files the database file's mode,
+            // so creating it 0600 first keeps all three private.
+            let file = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard file >= 0 else { throw BerthError.system("create", path) }
+            close(file)
             pool = try DatabaseQueue(path: path, configuration: Self.configuration(authorizer: true, deferredLog: deferredLog))
             try pool.writeWithoutTransaction { db in
                 guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
@@ -47,6 +55,16 @@ public final class MetadataStore: Sendable {
             throw e
         } catch {
             throw BerthError(.unavailable, "open metadata database \(path): \(error)")
+        }
+    }
+
+    /// A database an older berth left readable by others (0644, and its -wal and -shm with
+    /// it) becomes its owner's alone; the side files are only looked at when the database is.
+    private static func restrictToOwner(_ path: String, mode: mode_t) throws(BerthError) {
+        guard mode & 0o077 != 0 else { return }
+        for file in [path, path + "-wal", path + "-shm"] {
+            var st = stat()
+            if stat(file, &st) == 0 { try FileSystem.restrictToOwner(file, mode: st.st_mode) }
         }
     }
 

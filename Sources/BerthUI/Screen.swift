@@ -1,3 +1,4 @@
+import BerthCore
 import CNcurses
 import Foundation
 
@@ -119,11 +120,13 @@ final class Screen {
     }
 
     /// The wide characters of `text` that fit in `width` columns, and the columns they use.
-    /// Control characters become blanks so they can never move the cursor.
+    /// Control characters (from image names, labels, env, task output) are shown escaped, as
+    /// the CLI prints them; anything else without a width becomes a blank, so nothing drawn
+    /// can move the cursor or reach the terminal as a sequence.
     static func clip(_ text: String, width: Int) -> ([wchar_t], Int) {
         var out: [wchar_t] = []
         var used = 0
-        for u in text.unicodeScalars {
+        for u in TerminalText.escape(text).unicodeScalars {
             var w = Int(berth_wcwidth(wchar_t(bitPattern: u.value)))
             var c = wchar_t(bitPattern: u.value)
             if w < 0 { c = 32; w = 1 }

@@ -134,7 +134,10 @@ public enum LogText {
                 if i + 1 < bytes.count, bytes[i + 1] != 0x0a { line = [] }
             case 0x08:
                 if !line.isEmpty { line.removeLast() }
-            case 0x00..<0x20 where b != 0x09:
+            case 0x09:
+                // To the next tab stop: the screen shows any control character escaped.
+                line.append(contentsOf: repeatElement(0x20, count: 8 - line.count % 8))
+            case 0x00..<0x20:
                 break
             default:
                 line.append(b)

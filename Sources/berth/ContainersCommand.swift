@@ -71,7 +71,7 @@ struct ContainersCommand: ParsableCommand {
                     try core.removeContainer(namespace: global.ns, id: id, force: force)
                 } catch {
                     if ids.count == 1 { throw error }
-                    FileHandle.standardError.write(Data("berth: \(error.description)\n".utf8))
+                    CLI.printError(error.description)
                     failed = error
                 }
             }

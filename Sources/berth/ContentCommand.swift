@@ -32,7 +32,7 @@ struct ContentCommand: ParsableCommand {
         func run() throws {
             let r = try global.core().content.info(namespace: global.ns, Digest(digest))
             if output.format == .json { return try CLI.printJSON(r) }
-            print("Digest:  \(r.digest)\nSize:    \(r.size)\nCreated: \(r.createdAt)\nUpdated: \(r.updatedAt)\nLabels:  \(CLI.formatLabels(r.labels))")
+            CLI.say("Digest:  \(r.digest)\nSize:    \(r.size)\nCreated: \(r.createdAt)\nUpdated: \(r.updatedAt)\nLabels:  \(CLI.formatLabels(r.labels))")
         }
     }
 

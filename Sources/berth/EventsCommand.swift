@@ -28,10 +28,10 @@ struct EventsCommand: AsyncParsableCommand {
             guard allNamespaces || e.namespace == ns else { return }
             var line: String
             if format == "json" {
-                line = (try? enc.encode(e)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                line = (try? enc.encode(e)).map { String(decoding: CLI.escapingTerminalControls(json: $0), as: UTF8.self) } ?? ""
             } else {
-                line = "\(iso.string(from: e.timestamp)) \(e.namespace) \(e.topic)"
-                for (k, v) in e.attributes.sorted(by: { $0.key < $1.key }) { line += " \(k)=\(v)" }
+                line = TerminalLine("\(iso.string(from: e.timestamp)) \(e.namespace) \(e.topic)").text
+                for (k, v) in e.attributes.sorted(by: { $0.key < $1.key }) { line += TerminalLine(" \(k)=\(v)").text }
             }
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }

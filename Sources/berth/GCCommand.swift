@@ -9,11 +9,11 @@ struct GCCommand: ParsableCommand {
     func run() throws {
         let r = try global.core().garbageCollect()
         if output.format == .json { return try CLI.printJSON(r) }
-        for l in r.leases { print("lease \(l) (expired)") }
-        for c in r.content { print("content \(c)") }
-        for b in r.blobs { print("blob \(b)") }
-        for s in r.snapshots { print("snapshot \(s.namespace) \(s.snapshotter) \(s.key)") }
-        for i in r.ingests { print("ingest \(i)") }
-        if r.isEmpty { print("nothing to remove") }
+        for l in r.leases { CLI.say("lease \(l) (expired)") }
+        for c in r.content { CLI.say("content \(c)") }
+        for b in r.blobs { CLI.say("blob \(b)") }
+        for s in r.snapshots { CLI.say("snapshot \(s.namespace) \(s.snapshotter) \(s.key)") }
+        for i in r.ingests { CLI.say("ingest \(i)") }
+        if r.isEmpty { CLI.say("nothing to remove") }
     }
 }

@@ -20,7 +20,7 @@ struct ImagesCommand: ParsableCommand {
         func run() throws {
             let core = try global.core()
             let images = try core.listImages(namespace: global.ns)
-            if quiet { images.forEach { print($0.name) }; return }
+            if quiet { images.forEach { CLI.say("\($0.name)") }; return }
             let rows = images.map { r in
                 let d = try? core.inspectImage(namespace: global.ns, r.name)
                 return Row(name: r.name, mediaType: r.mediaType, digest: r.digest, size: d?.size ?? 0,
@@ -43,20 +43,22 @@ struct ImagesCommand: ParsableCommand {
         func run() throws {
             let d = try global.core().inspectImage(namespace: global.ns, name)
             if output.format == .json { return try CLI.printJSON(d) }
-            var out = "Name:       \(d.image.name)\nMedia type: \(d.image.mediaType)\nDigest:     \(d.image.digest)\n"
-            out += "Size:       \(CLI.humanSize(d.size))\nCreated:    \(d.image.createdAt)\nLabels:     \(CLI.formatLabels(d.image.labels))\n"
+            var out = ""
+            func add(_ line: TerminalLine) { out += line.text }
+            add("Name:       \(d.image.name)\nMedia type: \(d.image.mediaType)\nDigest:     \(d.image.digest)\n")
+            add("Size:       \(CLI.humanSize(d.size))\nCreated:    \(d.image.createdAt)\nLabels:     \(CLI.formatLabels(d.image.labels))\n")
             for m in d.manifests {
-                out += "\nPlatform \(m.platform)  manifest \(m.digest)\n"
-                out += "  Config:     \(m.config.digest)\n"
+                add("\nPlatform \(m.platform)  manifest \(m.digest)\n")
+                add("  Config:     \(m.config.digest)\n")
                 if let c = m.imageConfig.config {
-                    if let e = c.Entrypoint { out += "  Entrypoint: \(e)\n" }
-                    if let cmd = c.Cmd { out += "  Cmd:        \(cmd)\n" }
-                    if let env = c.Env { out += "  Env:        \(env.joined(separator: " "))\n" }
-                    if let w = c.WorkingDir, !w.isEmpty { out += "  WorkingDir: \(w)\n" }
-                    if let u = c.User, !u.isEmpty { out += "  User:       \(u)\n" }
+                    if let e = c.Entrypoint { add("  Entrypoint: \(e)\n") }
+                    if let cmd = c.Cmd { add("  Cmd:        \(cmd)\n") }
+                    if let env = c.Env { add("  Env:        \(env.joined(separator: " "))\n") }
+                    if let w = c.WorkingDir, !w.isEmpty { add("  WorkingDir: \(w)\n") }
+                    if let u = c.User, !u.isEmpty { add("  User:       \(u)\n") }
                 }
                 for (i, l) in m.layers.enumerated() {
-                    out += "  Layer \(i):    \(l.digest)  \(CLI.humanSize(l.size))  \(l.mediaType)\n"
+                    add("  Layer \(i):    \(l.digest)  \(CLI.humanSize(l.size))  \(l.mediaType)\n")
                 }
             }
             FileHandle.standardOutput.write(Data(out.utf8))
@@ -100,7 +102,7 @@ struct ImagesCommand: ParsableCommand {
                 imported = try core.importImages(namespace: global.ns, from: src, options: opts, progress: progress.callback)
             }
             if output.format == .json { return try CLI.printJSON(imported) }
-            for i in imported { print("\(i.updated ? "updated" : "created") \(i.name) \(i.target.digest)") }
+            for i in imported { CLI.say("\(i.updated ? "updated" : "created") \(i.name) \(i.target.digest)") }
         }
     }
 
@@ -145,7 +147,7 @@ struct ImagesCommand: ParsableCommand {
 
         func run() throws {
             let core = try global.core()
-            for t in targets { print(try core.tagImage(namespace: global.ns, source, as: t).name) }
+            for t in targets { CLI.say("\(try core.tagImage(namespace: global.ns, source, as: t).name)") }
         }
     }
 
@@ -156,7 +158,7 @@ struct ImagesCommand: ParsableCommand {
 
         func run() throws {
             let (removed, _) = try global.core().removeImages(namespace: global.ns, names)
-            removed.forEach { print($0) }
+            removed.forEach { CLI.say("\($0)") }
         }
     }
 }

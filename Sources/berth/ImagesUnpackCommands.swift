@@ -36,7 +36,7 @@ extension ImagesCommand {
             let p = try platform.map { try Platform.parse($0) } ?? .host
             try global.core().mountImage(namespace: global.ns, image: name, at: target, writable: rw,
                                          snapshotter: which.snapshotter, platform: p)
-            print(target)
+            CLI.say("\(target)")
         }
     }
 

@@ -16,7 +16,7 @@ struct LeasesCommand: ParsableCommand {
         func run() throws {
             let all = try global.core().leases.list(namespace: global.ns)
             if output.format == .json { return try CLI.printJSON(all) }
-            if quiet { all.forEach { print($0.id) }; return }
+            if quiet { all.forEach { CLI.say("\($0.id)") }; return }
             CLI.printTable(["ID", "CREATED AT", "LABELS"], all.map {
                 [$0.id, ISO8601DateFormatter().string(from: $0.createdAt), CLI.formatLabels($0.labels)]
             })
@@ -33,7 +33,7 @@ struct LeasesCommand: ParsableCommand {
         func run() throws {
             let expiry = try expires.map { try LeasesCommand.parseDuration($0) }
             let l = try global.core().leases.create(namespace: global.ns, id: id, expiresIn: expiry, labels: CLI.parseLabels(labels))
-            print(l.id)
+            CLI.say("\(l.id)")
         }
     }
 
@@ -44,7 +44,7 @@ struct LeasesCommand: ParsableCommand {
 
         func run() throws {
             _ = try global.core().removeLeases(namespace: global.ns, ids)
-            ids.forEach { print($0) }
+            ids.forEach { CLI.say("\($0)") }
         }
     }
 

@@ -142,11 +142,11 @@ enum TaskCLI {
     /// anything else with `otherwise` (or berth's usual status for the error).
     static func failStart(_ error: BerthError, otherwise: Int32? = nil) -> Never {
         if let code = error.underlying as? ProcessExitCode {
-            FileHandle.standardError.write(Data("berth: \(error.message)\n".utf8))
+            CLI.printError(error.message)
             Foundation.exit(code.code)
         }
         guard let otherwise else { CLI.fail(error) }
-        FileHandle.standardError.write(Data("berth: \(error.description)\n".utf8))
+        CLI.printError(error.description)
         Foundation.exit(otherwise)
     }
 

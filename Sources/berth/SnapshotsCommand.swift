@@ -24,7 +24,7 @@ struct SnapshotsCommand: ParsableCommand {
 
         func run() throws {
             let list = try global.core().listSnapshots(namespace: global.ns, snapshotter: which.snapshotter)
-            if quiet { list.forEach { print($0.info.name) }; return }
+            if quiet { list.forEach { CLI.say("\($0.info.name)") }; return }
             if output.format == .json { return try CLI.printJSON(list) }
             CLI.printTable(["KEY", "PARENT", "KIND", "REFERENCED"], list.map {
                 [$0.info.name, $0.info.parent ?? "", $0.info.kind.rawValue, $0.unreferenced ? "unreferenced" : "yes"]
@@ -45,7 +45,7 @@ struct SnapshotsCommand: ParsableCommand {
             var out = ""
             func show(_ key: String, _ indent: String) {
                 for c in (children[key] ?? []).sorted() {
-                    out += indent + c + "\n"
+                    out += indent + TerminalText.escape(c) + "\n"
                     show(c, indent + "  ")
                 }
             }
@@ -174,14 +174,14 @@ struct SnapshotsCommand: ParsableCommand {
         func run() throws {
             let info = try global.core().snapshotter(which.snapshotter)
                 .update(namespace: global.ns, key: key, labels: try CLI.parseLabels(labels))
-            print(CLI.formatLabels(info.labels))
+            CLI.say("\(CLI.formatLabels(info.labels))")
         }
     }
 
     /// One `mount` command per mount, as ctr prints them.
     static func printMountCommands(_ mounts: [Mount], _ target: String) {
         for m in mounts {
-            print("mount -t \(m.type) \(m.source) \(target) -o \(m.options.joined(separator: ","))")
+            CLI.say("mount -t \(m.type) \(m.source) \(target) -o \(m.options.joined(separator: ","))")
         }
     }
 }

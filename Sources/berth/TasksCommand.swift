@@ -140,8 +140,9 @@ struct TasksCommand: ParsableCommand {
             let pids = try global.core().runtime.pids(namespace: global.ns, id: id)
             if format.format == .json { try CLI.printJSON(pids); return }
             CLI.printTable(["PID", "COMMAND"], pids.map { pid in
+                // Raw bytes: a process names itself, in any encoding.
                 let cmd = (try? FileSystem.readFile("/proc/\(pid)/cmdline")).map {
-                    String(decoding: $0.map { $0 == 0 ? 32 : $0 }, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                    TerminalText.escape(bytes: $0.map { $0 == 0 ? 32 : $0 }).trimmingCharacters(in: .whitespaces)
                 } ?? ""
                 return [String(pid), cmd]
             })
