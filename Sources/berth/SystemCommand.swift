@@ -27,7 +27,8 @@ struct SystemCommand: ParsableCommand {
             } else if report.whole {
                 print("the store is whole")
             } else {
-                for i in report.inconsistencies { print(i.line) }
+                // Names and paths come from containers and images: escaped for the terminal.
+                for i in report.inconsistencies { print(TerminalText.escape(i.line)) }
                 let repaired = report.inconsistencies.filter(\.repaired).count
                 print("\(report.inconsistencies.count) inconsistencies" + (repair ? ", \(repaired) repaired" : ""))
             }
