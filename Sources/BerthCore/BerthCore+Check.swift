@@ -12,7 +12,7 @@ extension BerthCore {
         // from mkdir to commit, so a snapshot being made is not taken for an orphan.
         let (records, listing) = try metadata.inventory(exclusive: true) { [snapshotters] in snapshotters.directoryListing() }
         var found = records.databaseProblems.map { Inconsistency(.database, paths.metadataDB, $0) }
-        found += content.check(records.content)
+        found += contentStore.check(records.content)
         let contentKeys = Set(records.content.map { $0.namespace + "\u{0}" + $0.digest })
         for image in records.images where !contentKeys.contains(image.namespace + "\u{0}" + image.digest) {
             found.append(Inconsistency(.image, namespace: image.namespace, image.name,

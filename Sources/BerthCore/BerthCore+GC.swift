@@ -30,11 +30,11 @@ extension BerthCore {
         report.content = sweep.content.map { "\($0.namespace) \($0.digest)" }
         report.leases = sweep.leases.map { "\($0.namespace)/\($0.id)" }
         report.snapshots = sweep.snapshots
-        report.blobs = try content.deleteUnreferencedBlobs(nil)
-        report.ingests = content.removeStaleIngests(leased: sweep.leasedIngests, idle: Self.ingestIdleLimit)
-        for c in sweep.content { events.publish(namespace: c.namespace, topic: Topic.contentDelete, ["digest": c.digest.description]) }
+        report.blobs = try contentStore.deleteUnreferencedBlobs(nil)
+        report.ingests = contentStore.removeStaleIngests(leased: sweep.leasedIngests, idle: Self.ingestIdleLimit)
+        for c in sweep.content { eventJournal.publish(namespace: c.namespace, topic: Topic.contentDelete, ["digest": c.digest.description]) }
         for s in sweep.snapshots {
-            events.publish(namespace: s.namespace, topic: Topic.snapshotRemove, ["key": s.key, "snapshotter": s.snapshotter])
+            eventJournal.publish(namespace: s.namespace, topic: Topic.snapshotRemove, ["key": s.key, "snapshotter": s.snapshotter])
         }
         try snapshotters.removeBackendDirectories(sweep.snapshots)
         return report

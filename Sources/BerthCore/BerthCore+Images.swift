@@ -44,6 +44,9 @@ extension BerthCore {
 
     /// `berth demo`: nil when the demo image already exists.
     /// The demo image is unpacked at once, so it is ready to run and its chain shows.
+    /// The name `berth demo` gives the image it makes.
+    public static let demoImageName = ImageService.demoImageName
+
     public func createDemoImage(namespace: String) throws(BerthError) -> ImportedImage? {
         guard let image = try images.createDemoImage(namespace: namespace) else { return nil }
         _ = try unpackImage(namespace: namespace, image.name)
@@ -66,14 +69,12 @@ extension BerthCore {
     }
 
     public func removeContent(namespace: String, _ digests: [Digest]) throws(BerthError) -> GCReport {
-        for d in digests { try content.remove(namespace: namespace, d) }
+        for d in digests { try contentStore.remove(namespace: namespace, d) }
         return try garbageCollect()
     }
 
-    public var leases: LeaseStore { images.leases }
-
     public func removeLeases(namespace: String, _ ids: [String]) throws(BerthError) -> GCReport {
-        for id in ids { try leases.delete(namespace: namespace, id: id) }
+        for id in ids { try images.leases.delete(namespace: namespace, id: id) }
         return try garbageCollect()
     }
 }

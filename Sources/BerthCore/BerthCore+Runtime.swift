@@ -77,6 +77,13 @@ extension BerthCore {
         throw .notFound("image \(image.debugDescription) has no manifest for \(Platform.host)")
     }
 
+    /// A shim for the task of container `id` with `options`, started now, before any core is
+    /// open, so that it detaches and makes the init's namespaces while the container is created
+    /// (pass it to `run`); nil when it cannot be started (the start then spawns one as usual).
+    public static func prepareShim(paths: BerthPaths, namespace: String, id: String, options: ContainerOptions) -> PreparedShim? {
+        Runtime.prepareShim(paths: paths, namespace: namespace, id: id, options: options)
+    }
+
     /// Creates a container and starts its task; on a failed start the container (and its
     /// snapshot) is removed again. The error of a failed start carries `ProcessExitCode`.
     @discardableResult
@@ -167,9 +174,17 @@ extension BerthCore {
 }
 
 extension BerthCore {
-    /// Removes an empty namespace, with the parent cgroups its containers left for reuse.
+    /// Creates a namespace (publishing /namespaces/create).
+    public func createNamespace(_ name: String, labels: Labels = [:]) throws(BerthError) {
+        try namespaceStore.create(name, labels: labels)
+        eventJournal.publish(namespace: name, topic: Topic.namespaceCreate, ["name": name])
+    }
+
+    /// Removes an empty namespace, with the parent cgroups its containers left for reuse
+    /// (publishing /namespaces/delete).
     public func removeNamespace(_ name: String) throws(BerthError) {
-        try namespaces.remove(name)
+        try namespaceStore.remove(name)
         if let cgroups = try? CgroupHierarchy.host.get() { cgroups.removeNamespace(name) }
+        eventJournal.publish(namespace: name, topic: Topic.namespaceDelete, ["name": name])
     }
 }

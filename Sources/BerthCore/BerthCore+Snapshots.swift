@@ -85,7 +85,7 @@ extension BerthCore {
             mounts = try create(on: try unpackedChainID(namespace: namespace, image: image, platform: platform, snapshotter: s.name,
                                                         chain: chainIDs))
         }
-        events.publish(namespace: namespace, topic: Topic.snapshotPrepare, ["key": key, "snapshotter": s.name])
+        eventJournal.publish(namespace: namespace, topic: Topic.snapshotPrepare, ["key": key, "snapshotter": s.name])
         return mounts
     }
 

@@ -9,16 +9,25 @@
 @_exported import BerthSnapshots
 
 /// berth's public, embeddable API: one object per root, owning every core service.
-/// The CLI and the UI use nothing else.
+/// The CLI and the UI use nothing else: what needs one service goes through that service's
+/// protocol (`tasks`, `content`, `namespaces`, `leases`, `events`, `snapshotter(_:)`), what
+/// needs two is a method here.
 public final class BerthCore: Sendable {
     public let paths: BerthPaths
-    public let metadata: MetadataStore
-    public let events: EventJournal
-    public let namespaces: NamespaceStore
-    public let content: ContentStore
-    public let snapshotters: Snapshotters
-    public let images: ImageService
-    public let runtime: Runtime
+    let metadata: MetadataStore
+    let eventJournal: EventJournal
+    let namespaceStore: NamespaceStore
+    let contentStore: ContentStore
+    let snapshotters: Snapshotters
+    let images: ImageService
+    let runtime: Runtime
+
+    /// Containers and their tasks.
+    public var tasks: any TaskService { runtime }
+    public var content: any ContentService { contentStore }
+    public var namespaces: any NamespaceService { namespaceStore }
+    public var leases: any LeaseService { images.leases }
+    public var events: any EventService { eventJournal }
 
     /// Set while the start-up recovery waits for the first task start (see `init`).
     private let recoveryPending: Locked<Bool>
@@ -32,12 +41,12 @@ public final class BerthCore: Sendable {
         try FileSystem.makePrivateDirectory(paths.root)
         try FileSystem.makePrivateDirectory(paths.state)
         metadata = try MetadataStore(path: paths.metadataDB, deferringCheckpoints: deferringRecovery)
-        events = EventJournal(directory: paths.eventsDir)
-        namespaces = NamespaceStore(db: metadata)
-        content = ContentStore(paths: paths, metadata: metadata)
+        eventJournal = EventJournal(directory: paths.eventsDir)
+        namespaceStore = NamespaceStore(db: metadata)
+        contentStore = ContentStore(paths: paths, metadata: metadata)
         snapshotters = Snapshotters(paths: paths, metadata: metadata)
-        images = ImageService(paths: paths, metadata: metadata, content: content, snapshotters: snapshotters, events: events)
-        runtime = Runtime(paths: paths, metadata: metadata, events: events)
+        images = ImageService(paths: paths, metadata: metadata, content: contentStore, snapshotters: snapshotters, events: eventJournal)
+        runtime = Runtime(paths: paths, metadata: metadata, events: eventJournal)
         recoveryPending = Locked(deferringRecovery)
         // Leftovers of a berth process killed mid-way (temporary extraction snapshots,
         // directories without records) go before anything else looks at snapshots.

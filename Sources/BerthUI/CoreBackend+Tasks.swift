@@ -16,9 +16,9 @@ final class AttachmentConsole: ConsoleSession, Sendable {
 /// Containers and tasks through the core's runtime API.
 extension CoreBackend {
     func taskRows(namespace: String) throws(BerthError) -> [TaskRow] {
-        let containers = try core.runtime.containers(namespace: namespace)
+        let containers = try core.tasks.containers(namespace: namespace)
         var byID: [String: TaskInfo] = [:]
-        for t in try core.runtime.tasks(namespace: namespace) { byID[t.id] = t }
+        for t in try core.tasks.tasks(namespace: namespace) { byID[t.id] = t }
         return containers.map { c in
             guard let t = byID[c.id] else { return TaskRow(id: c.id, image: c.image, state: .none) }
             return TaskRow(id: c.id, image: c.image, state: TaskState(rawValue: t.status.rawValue) ?? .unknown, pid: t.pid, exitStatus: t.exitStatus)
@@ -26,8 +26,8 @@ extension CoreBackend {
     }
 
     func taskDetails(namespace: String, _ id: String) throws(BerthError) -> [String] {
-        let c = try core.runtime.container(namespace: namespace, id: id)
-        let t = try? core.runtime.task(namespace: namespace, id: id)
+        let c = try core.tasks.container(namespace: namespace, id: id)
+        let t = try? core.tasks.task(namespace: namespace, id: id)
         var lines = ["Task:", "  id         \(c.id)", "  image      \(c.image.isEmpty ? "-" : c.image)",
                      "  status     \(t?.status.rawValue ?? "no task")"]
         if let pid = t?.pid { lines.append("  pid        \(pid)") }
@@ -42,7 +42,7 @@ extension CoreBackend {
         }
         if let h = c.spec.hostname { lines.append("  hostname   \(h)") }
         lines.append("  snapshot   \(c.snapshotter)/\(c.snapshotKey)")
-        if let m = try? core.runtime.metrics(namespace: namespace, id: id) {
+        if let m = try? core.tasks.metrics(namespace: namespace, id: id) {
             lines.append("Cgroup:")
             lines.append("  memory     \(m.memoryCurrent.map { Format.size($0) } ?? "-") of \(m.memoryLimit.flatMap(Self.limit).map { Format.size(Int64($0)) } ?? "no limit")")
             lines.append("  pids       \(m.pidsCurrent.map(String.init) ?? "-") of \(m.pidsLimit.map(String.init) ?? "no limit")")
@@ -55,14 +55,14 @@ extension CoreBackend {
     static func limit(_ v: Int64) -> UInt64? { v <= 0 || v >= 1 << 60 ? nil : UInt64(v) }
 
     func sample(namespace: String, _ id: String) throws(BerthError) -> MetricsSample {
-        let m = try core.runtime.metrics(namespace: namespace, id: id)
+        let m = try core.tasks.metrics(namespace: namespace, id: id)
         return MetricsSample(time: App.now(), cpuUsageNanos: m.cpuUsageNanos ?? 0, memoryBytes: UInt64(max(0, m.memoryCurrent ?? 0)),
                              memoryLimit: m.memoryLimit.flatMap(Self.limit), pids: Int(m.pidsCurrent ?? 0))
     }
 
     /// The output so far: an attachment replays it first; collect until it pauses.
     func taskLog(namespace: String, _ id: String) throws(BerthError) -> [UInt8] {
-        let a = try core.runtime.attach(namespace: namespace, id: id)
+        let a = try core.tasks.attach(namespace: namespace, id: id)
         let collected = Locked<[UInt8]>([])
         let done = DispatchSemaphore(value: 0)
         let reader = Task.detached {
@@ -89,12 +89,12 @@ extension CoreBackend {
     }
 
     func stopTask(namespace: String, id: String, timeout: Double) async throws(BerthError) {
-        try core.runtime.kill(namespace: namespace, id: id, signal: SIGTERM)
+        try core.tasks.kill(namespace: namespace, id: id, signal: SIGTERM)
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if (try? core.runtime.task(namespace: namespace, id: id))?.status == .stopped { return }
+            if (try? core.tasks.task(namespace: namespace, id: id))?.status == .stopped { return }
             try? await Task.sleep(nanoseconds: 100_000_000)
         }
-        try core.runtime.kill(namespace: namespace, id: id, signal: SIGKILL, all: true)
+        try core.tasks.kill(namespace: namespace, id: id, signal: SIGKILL, all: true)
     }
 }

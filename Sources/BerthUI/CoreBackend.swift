@@ -42,22 +42,22 @@ public final class CoreBackend: UIBackend, Sendable {
     public func metrics(namespace: String, id: String) throws(BerthError) -> MetricsSample { try sample(namespace: namespace, id) }
     public func log(namespace: String, id: String) throws(BerthError) -> [UInt8] { try taskLog(namespace: namespace, id) }
     public func attach(namespace: String, id: String) throws(BerthError) -> any ConsoleSession {
-        AttachmentConsole(try core.runtime.attach(namespace: namespace, id: id))
+        AttachmentConsole(try core.tasks.attach(namespace: namespace, id: id))
     }
     public func run(namespace: String, image: String, command: [String], tty: Bool) throws(BerthError) -> String {
         try runImage(namespace: namespace, image: image, command: command, tty: tty)
     }
     public func execShell(namespace: String, id: String) throws(BerthError) -> any ConsoleSession {
-        AttachmentConsole(try core.runtime.exec(namespace: namespace, id: id, args: ["/bin/sh"], env: ["TERM=xterm-256color"], terminal: true))
+        AttachmentConsole(try core.tasks.exec(namespace: namespace, id: id, args: ["/bin/sh"], env: ["TERM=xterm-256color"], terminal: true))
     }
     public func kill(namespace: String, id: String, signal: Int32) throws(BerthError) {
-        try core.runtime.kill(namespace: namespace, id: id, signal: signal, all: signal == SIGKILL)
+        try core.tasks.kill(namespace: namespace, id: id, signal: signal, all: signal == SIGKILL)
     }
     public func stop(namespace: String, id: String, timeout: Double) async throws(BerthError) {
         try await stopTask(namespace: namespace, id: id, timeout: timeout)
     }
-    public func pause(namespace: String, id: String) throws(BerthError) { try core.runtime.pause(namespace: namespace, id: id) }
-    public func resume(namespace: String, id: String) throws(BerthError) { try core.runtime.resume(namespace: namespace, id: id) }
+    public func pause(namespace: String, id: String) throws(BerthError) { try core.tasks.pause(namespace: namespace, id: id) }
+    public func resume(namespace: String, id: String) throws(BerthError) { try core.tasks.resume(namespace: namespace, id: id) }
     public func delete(namespace: String, id: String) throws(BerthError) { try core.removeContainer(namespace: namespace, id: id, force: true) }
     public func deleteImage(namespace: String, name: String) throws(BerthError) {
         _ = try core.removeImages(namespace: namespace, [name])

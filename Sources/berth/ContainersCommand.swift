@@ -16,7 +16,7 @@ struct ContainersCommand: ParsableCommand {
 
         func run() throws {
             let core = try global.core()
-            let list = try core.runtime.containers(namespace: global.ns)
+            let list = try core.tasks.containers(namespace: global.ns)
             if quiet { list.forEach { print($0.id) }; return }
             if format.format == .json { try CLI.printJSON(list); return }
             CLI.printTable(["CONTAINER", "IMAGE", "RUNTIME", "COMMAND"], list.map {
@@ -50,7 +50,7 @@ struct ContainersCommand: ParsableCommand {
         @Argument var id: String
 
         func run() throws {
-            try CLI.printJSON(try global.core().runtime.container(namespace: global.ns, id: id))
+            try CLI.printJSON(try global.core().tasks.container(namespace: global.ns, id: id))
         }
     }
 

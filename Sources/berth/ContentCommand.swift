@@ -63,7 +63,7 @@ struct ContentCommand: ParsableCommand {
             defer { w.close() }
             // A resumed ingest already holds the first `offset` bytes: skip them on stdin.
             var skip = w.offset
-            let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: ContentStore.bufferSize, alignment: 16)
+            let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: core.content.preferredWriteSize, alignment: 16)
             defer { buf.deallocate() }
             while true {
                 let n = read(0, buf.baseAddress, buf.count)

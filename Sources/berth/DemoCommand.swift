@@ -10,7 +10,7 @@ struct DemoCommand: ParsableCommand {
         if let image = try global.core().createDemoImage(namespace: global.ns) {
             print("created \(image.name) \(image.target.digest)")
         } else {
-            print("\(ImageService.demoImageName) already exists")
+            print("\(BerthCore.demoImageName) already exists")
         }
     }
 }

@@ -28,9 +28,7 @@ struct NamespacesCommand: ParsableCommand {
         @Argument(help: "Labels, KEY=VALUE.") var labels: [String] = []
 
         func run() throws {
-            let core = try global.core()
-            try core.namespaces.create(name, labels: CLI.parseLabels(labels))
-            core.events.publish(namespace: name, topic: Topic.namespaceCreate, ["name": name])
+            try global.core().createNamespace(name, labels: CLI.parseLabels(labels))
         }
     }
 
@@ -43,7 +41,6 @@ struct NamespacesCommand: ParsableCommand {
             let core = try global.core()
             for n in names {
                 try core.removeNamespace(n)
-                core.events.publish(namespace: n, topic: Topic.namespaceDelete, ["name": n])
                 print(n)
             }
         }

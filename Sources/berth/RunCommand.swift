@@ -52,10 +52,10 @@ struct RunRequest: Equatable {
     func execute() async {
         do throws(BerthError) {
             guard let (core, ns, id, keys) = try start() else { return }
-            let attachment = try core.runtime.attach(namespace: ns, id: id)
-            let runtime = core.runtime
+            let attachment = try core.tasks.attach(namespace: ns, id: id)
+            let tasks = core.tasks
             let session = AttachSession(attachment: attachment, terminal: tty, interactive: interactive, detachKeys: keys,
-                                        forwardSignal: { sig in try? runtime.kill(namespace: ns, id: id, signal: sig) })
+                                        forwardSignal: { sig in try? tasks.kill(namespace: ns, id: id, signal: sig) })
             guard let status = await session.run() else { return }
             attachment.close()
             if rm { try core.removeContainer(namespace: ns, id: id, force: true) }
@@ -78,9 +78,9 @@ struct RunRequest: Equatable {
         do throws(BerthError) {
             guard let (core, ns, id, attachment) = try startAttached() else { return }
             try? attachment.closeStdin()
-            let runtime = core.runtime
+            let tasks = core.tasks
             let status = attachment.follow(emit: { bytes in bytes.withUnsafeBytes { try? FileSystem.writeAll(1, $0, path: "stdout") } },
-                                           signals: signalFD) { sig in try? runtime.kill(namespace: ns, id: id, signal: sig) }
+                                           signals: signalFD) { sig in try? tasks.kill(namespace: ns, id: id, signal: sig) }
             attachment.close()
             if rm { try core.removeContainer(namespace: ns, id: id, force: true) }
             TaskCLI.exit(status)
@@ -127,7 +127,7 @@ struct RunRequest: Equatable {
         options.removeOnExit = rm
         let ns = global.ns
         let id = flags.name ?? BerthCore.newContainerID()
-        let shim = Runtime.prepareShim(paths: global.paths, namespace: ns, id: id, options: options)
+        let shim = BerthCore.prepareShim(paths: global.paths, namespace: ns, id: id, options: options)
         let core: BerthCore
         do { core = try global.core(deferringRecovery: true) } catch { shim?.cancel(); throw error }
         return Prepared(core: core, ns: ns, id: id, rootfs: rootfs, options: options, labels: labels, shim: shim, detachKeys: keys)

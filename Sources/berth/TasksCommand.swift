@@ -15,7 +15,7 @@ struct TasksCommand: ParsableCommand {
         @OptionGroup var format: FormatOption
 
         func run() throws {
-            let tasks = try global.core().runtime.tasks(namespace: global.ns)
+            let tasks = try global.core().tasks.tasks(namespace: global.ns)
             if format.format == .json { try CLI.printJSON(tasks); return }
             CLI.printTable(["TASK", "PID", "STATUS", "EXIT", "IMAGE"], tasks.map {
                 [$0.id, $0.pid.map(String.init) ?? "-", $0.status.rawValue.uppercased(),
@@ -44,7 +44,7 @@ struct TasksCommand: ParsableCommand {
                 TaskCLI.failStart(error)
             }
             guard attach else { print(info.pid.map(String.init) ?? ""); return }
-            let a = try core.runtime.attach(namespace: global.ns, id: id)
+            let a = try core.tasks.attach(namespace: global.ns, id: id)
             let status = await AttachSession(attachment: a, terminal: info.terminal, interactive: true, detachKeys: keys).run()
             if let status { TaskCLI.exit(status) }
         }
@@ -63,8 +63,8 @@ struct TasksCommand: ParsableCommand {
         func run() async throws {
             let core = try global.core()
             let keys = try AttachSession.parseDetachKeys(detachKeys)
-            let info = try core.runtime.task(namespace: global.ns, id: id)
-            let a = try core.runtime.attach(namespace: global.ns, id: id)
+            let info = try core.tasks.task(namespace: global.ns, id: id)
+            let a = try core.tasks.attach(namespace: global.ns, id: id)
             let status = await AttachSession(attachment: a, terminal: info.terminal, interactive: !noStdin && info.status != .stopped,
                                               detachKeys: keys, forwardSignal: nil).run()
             if let status { TaskCLI.exit(status) }
@@ -93,7 +93,7 @@ struct TasksCommand: ParsableCommand {
 
         func run() async throws {
             let core = try global.core()
-            let a = try core.runtime.exec(namespace: global.ns, id: id, execID: execId, args: command, env: env, cwd: cwd,
+            let a = try core.tasks.exec(namespace: global.ns, id: id, execID: execId, args: command, env: env, cwd: cwd,
                                           user: user, terminal: tty)
             if detach { print(a.execID ?? ""); return }
             let status = await AttachSession(attachment: a, terminal: tty, interactive: interactive,
@@ -112,7 +112,7 @@ struct TasksCommand: ParsableCommand {
         @Argument var id: String
 
         func run() throws {
-            try global.core().runtime.kill(namespace: global.ns, id: id, signal: try SignalName.parse(signal), all: all)
+            try global.core().tasks.kill(namespace: global.ns, id: id, signal: try SignalName.parse(signal), all: all)
         }
     }
 
@@ -120,14 +120,14 @@ struct TasksCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "pause", abstract: "Freeze every process of a task.")
         @OptionGroup var global: GlobalOptions
         @Argument var id: String
-        func run() throws { try global.core().runtime.pause(namespace: global.ns, id: id) }
+        func run() throws { try global.core().tasks.pause(namespace: global.ns, id: id) }
     }
 
     struct Resume: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "resume", abstract: "Thaw a paused task.")
         @OptionGroup var global: GlobalOptions
         @Argument var id: String
-        func run() throws { try global.core().runtime.resume(namespace: global.ns, id: id) }
+        func run() throws { try global.core().tasks.resume(namespace: global.ns, id: id) }
     }
 
     struct Ps: ParsableCommand {
@@ -137,7 +137,7 @@ struct TasksCommand: ParsableCommand {
         @Argument var id: String
 
         func run() throws {
-            let pids = try global.core().runtime.pids(namespace: global.ns, id: id)
+            let pids = try global.core().tasks.pids(namespace: global.ns, id: id)
             if format.format == .json { try CLI.printJSON(pids); return }
             CLI.printTable(["PID", "COMMAND"], pids.map { pid in
                 // Raw bytes: a process names itself, in any encoding.
@@ -156,7 +156,7 @@ struct TasksCommand: ParsableCommand {
         @Argument var id: String
 
         func run() throws {
-            let m = try global.core().runtime.metrics(namespace: global.ns, id: id)
+            let m = try global.core().tasks.metrics(namespace: global.ns, id: id)
             if format.format == .json { try CLI.printJSON(m); return }
             func size(_ v: Int64?) -> String { v.map { $0 >= Int64.max / 2 ? "max" : CLI.humanSize($0) } ?? "-" }
             CLI.printTable(["METRIC", "VALUE"], [
@@ -180,7 +180,7 @@ struct TasksCommand: ParsableCommand {
         @Argument var id: String
 
         func run() throws {
-            let status = try global.core().runtime.deleteTask(namespace: global.ns, id: id, force: force)
+            let status = try global.core().tasks.deleteTask(namespace: global.ns, id: id, force: force)
             print("\(id) exited \(status)")
         }
     }

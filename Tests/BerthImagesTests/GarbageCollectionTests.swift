@@ -1,4 +1,4 @@
-import BerthCore
+@testable import BerthCore
 @testable import BerthImages
 import BerthTestSupport
 import Foundation
@@ -7,12 +7,12 @@ import Testing
 /// containerd's GC semantics through BerthCore: roots, labels, leases, expiry.
 @Suite struct GarbageCollectionTests {
     func put(_ core: BerthCore, _ ns: String, _ text: String, lease: String? = nil, labels: Labels = [:]) throws -> Digest {
-        let w = try core.content.writer(namespace: ns, ref: "t-\(text)", lease: lease)
+        let w = try core.contentStore.writer(namespace: ns, ref: "t-\(text)", lease: lease)
         try w.write(Array(text.utf8))
         return try w.commit(labels: labels).digest
     }
 
-    func onDisk(_ core: BerthCore, _ d: Digest) -> Bool { FileSystem.exists(core.content.blobPath(d)) }
+    func onDisk(_ core: BerthCore, _ d: Digest) -> Bool { FileSystem.exists(core.contentStore.blobPath(d)) }
 
     @Test func unreferencedContentIsCollectedAndRootsAreKept() throws {
         let tmp = try TempRoot("gc"); defer { tmp.cleanup() }
@@ -40,15 +40,15 @@ import Testing
     @Test func leasesProtectUntilRemovedOrExpired() throws {
         let tmp = try TempRoot("gc"); defer { tmp.cleanup() }
         let core = try tmp.core()
-        let lease = try core.leases.create(namespace: "default", id: "work")
+        let lease = try core.images.leases.create(namespace: "default", id: "work")
         let held = try put(core, "default", "held", lease: lease.id)
-        #expect(try core.leases.resources(namespace: "default", id: "work") == [LeaseResource(kind: "content", id: held.description)])
+        #expect(try core.images.leases.resources(namespace: "default", id: "work") == [LeaseResource(kind: "content", id: held.description)])
         try core.garbageCollect()
         #expect(onDisk(core, held))
         let gc = try core.removeLeases(namespace: "default", ["work"])
         #expect(gc.blobs == [held])
 
-        let short = try core.leases.create(namespace: "default", expiresIn: 0.05)
+        let short = try core.images.leases.create(namespace: "default", expiresIn: 0.05)
         let brief = try put(core, "default", "brief", lease: short.id)
         #expect(Command.waitUntil(timeout: 5) { Date() > short.expiresAt! })
         let r = try core.garbageCollect()
@@ -112,7 +112,7 @@ import Testing
         _ = try s.prepare(namespace: "default", key: "loose-child", parent: "loose-parent", labels: [:])
         // Held by a live lease: kept; by an expired one: removed.
         for (key, expiry) in [("leased", 3600.0), ("lapsed", -60.0)] {
-            let lease = try core.leases.create(namespace: "default", expiresIn: expiry)
+            let lease = try core.images.leases.create(namespace: "default", expiresIn: expiry)
             _ = try s.prepare(namespace: "default", key: key, parent: nil, labels: [:])
             try core.metadata.write { tx in
                 try tx.leases.addResource(namespace: "default", lease: lease.id, LeaseResource(kind: LeaseStore.snapshotKind("native"), id: key))

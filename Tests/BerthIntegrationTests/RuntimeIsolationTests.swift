@@ -1,4 +1,4 @@
-import BerthCore
+@testable import BerthCore
 import BerthTestSupport
 import Foundation
 import Testing
@@ -161,7 +161,7 @@ import Testing
         let f = try RuntimeFixture("oom"); defer { f.cleanup() }
         let r = try f.run(["--name", "oom1", "--memory", "16m"], ["sh", "-c", "tail /dev/zero"])
         #expect(r.status == 137, "\(r.stderr)")
-        let events = try f.core().events.readAll().filter { $0.namespace == f.ns && $0.attributes["id"] == "oom1" }.map(\.topic)
+        let events = try f.core().eventJournal.readAll().filter { $0.namespace == f.ns && $0.attributes["id"] == "oom1" }.map(\.topic)
         #expect(events.contains(Topic.taskOOM))
         #expect(events.contains(Topic.taskExit))
         #expect(f.leftovers() == .init(mounts: [], cgroups: [], shims: [], bundles: []))

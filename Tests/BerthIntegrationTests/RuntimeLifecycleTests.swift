@@ -1,4 +1,4 @@
-import BerthCore
+@testable import BerthCore
 import BerthTestSupport
 import Foundation
 import Testing
@@ -129,7 +129,7 @@ import Testing
     func pauseExecMetricsAndEvents() async throws {
         let f = try RuntimeFixture("ctl"); defer { f.cleanup() }
         let core = try f.core()
-        let events = core.events.follow()
+        let events = core.eventJournal.follow()
         try f.check(["run", "-d", "--name", "svc", "--memory", "64m", "--pids-limit", "50", "--cpus", "0.5", "--rootfs", f.rootfs,
                      "sh", "-c", "trap 'exit 143' TERM; while true; do echo tick; sleep 0.1; done"])
         try f.check(["tasks", "pause", "svc"])

@@ -1,4 +1,4 @@
-import BerthCore
+@testable import BerthCore
 import BerthTestSupport
 import Foundation
 import Testing
@@ -41,7 +41,7 @@ struct SnapshotsDiskFullTests {
             #expect(Mounts.mounts(under: t.paths.root) == [t.paths.root], sourceLocation: sourceLocation)
             let core = try BerthCore(paths: t.paths, deferringRecovery: true)
             #expect(try core.snapshotter(snapshotter).walk(namespace: "default").map(\.name) == kept, sourceLocation: sourceLocation)
-            #expect(try core.leases.list(namespace: "default").map(\.id) == [], sourceLocation: sourceLocation)
+            #expect(try core.images.leases.list(namespace: "default").map(\.id) == [], sourceLocation: sourceLocation)
             #expect(try cli.check(["snapshots", "ls", "-q", "--snapshotter", snapshotter]) == kept.map { $0 + "\n" }.joined(),
                     sourceLocation: sourceLocation)
             #expect(try cli.check(["leases", "ls", "-q"]) == "", sourceLocation: sourceLocation)

@@ -1,4 +1,4 @@
-import BerthCore
+@testable import BerthCore
 import BerthTestSupport
 import CBerthSys
 import Foundation

@@ -1,4 +1,4 @@
-import BerthCore
+@testable import BerthCore
 import BerthTestSupport
 import BerthUI
 import Foundation
@@ -13,8 +13,8 @@ import Testing
         _ = try core.createDemoImage(namespace: "default")
         _ = try core.tagImage(namespace: "default", "localhost/busybox:latest", as: "localhost/alpha:1")
         _ = try core.tagImage(namespace: "default", "localhost/busybox:latest", as: "localhost/omega:2")
-        try core.namespaces.create("staging")
-        try core.namespaces.create("testing")
+        try core.namespaceStore.create("staging")
+        try core.namespaceStore.create("testing")
         _ = try core.tagImage(namespace: "default", "localhost/busybox:latest", as: "localhost/busybox:copy")
         _ = try core.createDemoImage(namespace: "staging")
         try core.unpackImage(namespace: "default", "localhost/busybox:latest")

@@ -1,4 +1,4 @@
-import BerthCore
+@testable import BerthCore
 import BerthTestSupport
 import BerthUI
 import Foundation
@@ -15,7 +15,7 @@ import Testing
     @Test(.enabled(if: Privilege.canRunRootTests), arguments: shipped)
     func eachThemeLoads(name: String) throws {
         let tmp = try TempRoot("ui-theme"); defer { tmp.cleanup() }
-        try tmp.core().namespaces.create("default")
+        try tmp.core().namespaceStore.create("default")
         let ui = try UITmux(["--theme", name], tmp: tmp, env: ["BERTH_THEME_DIR": Self.themesDir])
         defer { ui.close() }
         let s = try ui.wait(for: "Create the demo image now?")

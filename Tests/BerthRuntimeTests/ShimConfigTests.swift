@@ -1,6 +1,6 @@
 import BerthBase
 import BerthTestSupport
-import BerthCore
+@testable import BerthCore
 import Foundation
 import Testing
 @testable import BerthRuntime
@@ -67,7 +67,7 @@ import Testing
         try core.removeContainer(namespace: "default", id: "a")
         #expect(throws: BerthError.self) { try core.runtime.container(namespace: "default", id: "a") }
         #expect { try core.removeContainer(namespace: "default", id: "a") } throws: { ($0 as? BerthError)?.code == .notFound }
-        let events = core.events.readAll().map(\.topic)
+        let events = core.eventJournal.readAll().map(\.topic)
         #expect(events == [Topic.containerCreate, Topic.containerDelete])
     }
 

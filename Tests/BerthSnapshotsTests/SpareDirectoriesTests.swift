@@ -1,4 +1,4 @@
-import BerthCore
+@testable import BerthCore
 @testable import BerthSnapshots
 import BerthTestSupport
 import CBerthSys
