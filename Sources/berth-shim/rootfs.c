@@ -153,6 +153,18 @@ static unsigned long kept_flags(const char *path) {
     return f;
 }
 
+/* A remount changes only the mount it names: the submounts a recursive bind brought along
+ * (`src=/,dst=/host,ro` brings /boot, /home ...) get ro, nosuid, nodev and noexec here too. */
+static int set_attrs_recursive(int fd, unsigned long flags) {
+    struct mount_attr a = {0};
+    if (flags & MS_RDONLY) a.attr_set |= MOUNT_ATTR_RDONLY;
+    if (flags & MS_NOSUID) a.attr_set |= MOUNT_ATTR_NOSUID;
+    if (flags & MS_NODEV) a.attr_set |= MOUNT_ATTR_NODEV;
+    if (flags & MS_NOEXEC) a.attr_set |= MOUNT_ATTR_NOEXEC;
+    if (!a.attr_set) return 0;
+    return mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a);
+}
+
 /* cgroup v2 when the host has it unified, else a read-only tmpfs placeholder (v1 controllers
  * are not exposed inside containers). */
 static int mount_cgroup(const char *target, unsigned long flags) {
@@ -204,6 +216,8 @@ static void do_mount(const struct spawn *s, int rootfd, const char *rec) {
         fdpath(fd, target, sizeof target);
         if (bind && rest && mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | rest | kept_flags(target), NULL) < 0)
             child_fail(s, 1, "remount %s: %s", dst, strerror(errno));
+        if (bind && (m.flags & MS_REC) && set_attrs_recursive(fd, rest) < 0)
+            child_fail(s, 1, "remount %s and its submounts: %s", dst, strerror(errno));
         if (m.propagation && mount(NULL, target, NULL, m.propagation, NULL) < 0)
             child_fail(s, 1, "set propagation of %s: %s", dst, strerror(errno));
         close(fd);
@@ -288,8 +302,10 @@ static void readonly_paths(const struct spawn *s) {
             if (errno == ENOENT) continue;
             child_fail(s, 1, "readonly %s: %s", p, strerror(errno));
         }
-        if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | kept_flags(p), NULL) < 0)
+        int fd = open(p, O_PATH | O_CLOEXEC);
+        if (fd < 0 || set_attrs_recursive(fd, MS_RDONLY) < 0)
             child_fail(s, 1, "remount %s read-only: %s", p, strerror(errno));
+        close(fd);
     }
 }
 
