@@ -264,6 +264,33 @@ static void populate_dev(const struct spawn *s, int rootfd) {
     close(dev);
 }
 
+/* `device` records (--device): `type major minor mode uid gid path`, each node made beneath
+ * the rootfs. An existing entry is kept as it is, as runc keeps it: nothing here may follow
+ * a link of the image's to the host. */
+static void make_device_nodes(const struct spawn *s, int rootfd) {
+    const struct strv *l = &s->task->devices;
+    for (size_t i = 0; i < l->n; i++) {
+        char type, path[4096];
+        unsigned maj, min, mode, uid, gid;
+        if (sscanf(l->v[i], "%c %u %u %o %u %u %4095[^\n]", &type, &maj, &min, &mode, &uid, &gid, path) != 7 ||
+            (type != 'c' && type != 'b') || path[0] != '/')
+            child_fail(s, 1, "invalid device record: %s", l->v[i]);
+        char *slash = strrchr(path, '/');
+        const char *name = slash + 1;
+        if (!*name || !strcmp(name, ".") || !strcmp(name, "..")) child_fail(s, 1, "invalid device path %s", path);
+        *slash = '\0';
+        int dir = mkpath_in_root(rootfd, path[0] ? path : "/", 0);
+        if (dir < 0) child_fail(s, 1, "device %s/%s: create its directory: %s", path, name, strerror(errno));
+        if (mknodat(dir, name, (type == 'c' ? S_IFCHR : S_IFBLK) | (mode & 07777), makedev(maj, min)) == 0) {
+            if (fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 || fchmodat(dir, name, mode & 07777, 0) < 0)
+                child_fail(s, 1, "device %s/%s: %s", path, name, strerror(errno));
+        } else if (errno != EEXIST) {
+            child_fail(s, 1, "device %s/%s: mknod: %s", path, name, strerror(errno));
+        }
+        close(dir);
+    }
+}
+
 /* As runc: pivot_root(".", ".") stacks the old root over the new one; detach it. */
 static void pivot(const struct spawn *s, const char *rootfs) {
     int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
@@ -329,6 +356,7 @@ void setup_rootfs(const struct spawn *s) {
         if (!strncmp(rec, "tmpfs\t", 6) && strstr(rec, "\t/dev\t")) dev_tmpfs = 1;
     }
     if (dev_tmpfs) populate_dev(s, rootfd);
+    make_device_nodes(s, rootfd);
     close(rootfd);
     pivot(s, t->rootfs);
     mask_paths(s);
