@@ -50,6 +50,12 @@ import Testing
 
     static let fds = 3...64
 
+    /// A working directory through fd `n` must not be entered: the process never starts.
+    static func expectCwdRefused(_ r: CommandResult, _ n: Int, _ what: String) {
+        #expect(r.status != 0 && r.stderr.contains("/proc/self/fd/\(n)") && !r.stdout.contains("/"),
+                "\(what) cwd through fd \(n): \(r.status) \(r.stdout) \(r.stderr)")
+    }
+
     /// Every attempt must fail to exec the program, and nothing may print ESCAPED.
     static func expectBlocked(_ r: CommandResult, _ what: String) {
         #expect(r.status != 0 && r.stderr.contains("exec: ") && !r.stdout.contains("ESCAPED"),
@@ -63,6 +69,7 @@ import Testing
         for terminal in [false, true] {
             for n in Self.fds {
                 Self.expectBlocked(try f.run(terminal ? ["-t"] : [], [script.attack(n)]), "run\(terminal ? " -t" : "") fd \(n)")
+                Self.expectCwdRefused(try f.run((terminal ? ["-t"] : []) + ["--cwd", "/proc/self/fd/\(n)"], ["pwd"]), n, "run")
             }
         }
         try script.expectUnchanged()
@@ -86,6 +93,12 @@ import Testing
                 Self.expectBlocked(try f.berth(["tasks", "start", "--attach", id]), "tasks start\(terminal ? " -t" : "") fd \(n)")
             }
             try f.check(["containers", "rm", "--force", id])
+            for n in Self.fds {
+                try f.check(["containers", "create", "--name", id, "--rootfs", f.rootfs, "--cwd", "/proc/self/fd/\(n)"]
+                            + (terminal ? ["-t"] : []) + ["pwd"])
+                Self.expectCwdRefused(try f.berth(["tasks", "start", "--attach", id]), n, "tasks start")
+                try f.check(["containers", "rm", "--force", id])
+            }
         }
         try script.expectUnchanged()
         #expect(f.leftovers() == .init(mounts: [], cgroups: [], shims: [], bundles: []))
@@ -104,6 +117,9 @@ import Testing
                     "fds of an exec'd process (3 is ls's own directory): \(fds.stdout) \(fds.stderr)")
             for n in Self.fds {
                 Self.expectBlocked(try f.berth(["tasks", "exec"] + t + ["svc", script.attack(n)]), "exec\(terminal ? " -t" : "") fd \(n)")
+            }
+            for n in Self.fds {
+                Self.expectCwdRefused(try f.berth(["tasks", "exec"] + t + ["-w", "/proc/self/fd/\(n)", "svc", "pwd"]), n, "exec")
             }
             // The same through a symlink an admin's exec follows (a replaced /bin/sh).
             for n in Self.fds {
