@@ -349,6 +349,13 @@ void setup_rootfs(const struct spawn *s) {
         child_fail(s, 1, "bind rootfs %s: %s", t->rootfs, strerror(errno));
     int rootfd = open(t->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) child_fail(s, 1, "open rootfs %s: %s", t->rootfs, strerror(errno));
+    /* A read-only rootfs is read-only below the mounts it brought along (a host directory's
+     * submounts) too: all of it now, its top writable again until the container's own mounts
+     * have their destinations (the top is remounted read-only last). */
+    struct mount_attr rw = {.attr_clr = MOUNT_ATTR_RDONLY};
+    if (t->readonly_rootfs && (set_attrs_recursive(rootfd, MS_RDONLY) < 0 ||
+                               mount_setattr(rootfd, "", AT_EMPTY_PATH, &rw, sizeof rw) < 0))
+        child_fail(s, 1, "make rootfs %s read-only: %s", t->rootfs, strerror(errno));
     int dev_tmpfs = 0;
     for (size_t i = 0; i < t->mounts.n; i++) {
         do_mount(s, rootfd, t->mounts.v[i]);

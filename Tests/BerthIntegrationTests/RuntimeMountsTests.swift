@@ -49,6 +49,35 @@ import Testing
         #expect(f.leftovers() == .init(mounts: [], cgroups: [], shims: [], bundles: []))
     }
 
+    /// --read-only holds for the mounts a host directory rootfs brings along; the container's
+    /// own mounts (/dev/shm, a writable bind) stay writable.
+    @Test(.enabled(if: Privilege.canRunRootTests))
+    func readOnlyRootfsIsReadOnlyBelowItsSubmounts() throws {
+        let f = try RuntimeFixture("rorootfs"); defer { f.cleanup() }
+        let sub = f.rootfs + "/mnt/sub"
+        try FileSystem.makeDirectories(sub)
+        #expect(mount("tmpfs", sub, "tmpfs", 0, "mode=755") == 0)
+        defer { umount2(sub, Int32(MNT_DETACH)) }
+        try FileSystem.writeAtomically(sub + "/below", "below\n")
+        let rw = f.tmp.dir + "/rw"
+        try FileSystem.makeDirectories(rw)
+        let before = try [sub + "/below", sub].map(FileState.init)
+        let script = """
+        echo changed >> /mnt/sub/below 2>/dev/null && echo "wrote below"
+        touch /mnt/sub/new /top-new 2>/dev/null && echo "created"
+        touch /dev/shm/ok /rw/ok && echo "own mounts writable"
+        """
+        let r = try f.run(["--read-only", "--mount", "type=bind,src=\(rw),dst=/rw"], ["sh", "-c", script])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(!r.stdout.contains("wrote") && !r.stdout.contains("created"), "\(r.stdout)")
+        #expect(r.stdout.contains("own mounts writable\n"), "\(r.stdout) \(r.stderr)")
+        #expect(try [sub + "/below", sub].map(FileState.init) == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sub) == ["below"])
+        #expect(FileSystem.exists(rw + "/ok"))
+        #expect(umount2(sub, 0) == 0)
+        #expect(f.leftovers() == .init(mounts: [], cgroups: [], shims: [], bundles: []))
+    }
+
     @Test(.enabled(if: Privilege.canRunRootTests))
     func imagesMountIsNosuidAndNodev() throws {
         let t = try TempRoot("mount-nosuid")
