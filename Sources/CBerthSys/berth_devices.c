@@ -1,3 +1,5 @@
+/* Device rules for cgroup v2 as a BPF_PROG_TYPE_CGROUP_DEVICE program, written as raw
+ * instructions and loaded with the bpf(2) syscall (runc and crun attach the same kind). */
 #define _GNU_SOURCE
 #include "berth_devices.h"
 #include <errno.h>
