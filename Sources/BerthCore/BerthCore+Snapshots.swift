@@ -100,8 +100,10 @@ extension BerthCore {
         let s = try self.snapshotter(snapshotter)
         let mounts = try prepareContainerRootfs(namespace: namespace, image: image, key: dir, snapshotter: s.name, platform: platform,
                                                 readOnly: !writable, labels: [GCLabel.gcRoot: LeaseStore.formatTime(Date())])
+        // An image is a stranger's: its setuid files and device nodes have no power on the host.
+        let guarded = mounts.map { m in Mount(type: m.type, source: m.source, options: m.options + ["nosuid", "nodev"]) }
         do {
-            try Mount.mountAll(mounts, at: dir)
+            try Mount.mountAll(guarded, at: dir)
         } catch {
             try? s.remove(namespace: namespace, key: dir)
             throw error

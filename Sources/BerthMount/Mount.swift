@@ -20,6 +20,12 @@ public struct Mount: Codable, Sendable, Hashable {
 
     public var isReadOnly: Bool { options.contains("ro") }
 
+    /// The options that are attributes of the mount rather than of the file system.
+    static let attributeOptions: [String: UInt32] = [
+        "ro": BERTH_MOUNT_RDONLY, "nosuid": BERTH_MOUNT_NOSUID, "nodev": BERTH_MOUNT_NODEV, "noexec": BERTH_MOUNT_NOEXEC,
+    ]
+    var attributes: UInt32 { options.reduce(0) { $0 | (Self.attributeOptions[$1] ?? 0) } }
+
     /// The overlay lower directories, topmost first (empty for other types).
     public var lowerDirs: [String] {
         guard type == "overlay", let o = options.first(where: { $0.hasPrefix("lowerdir=") }) else { return [] }
@@ -74,12 +80,17 @@ public struct Mount: Codable, Sendable, Hashable {
         guard Glibc.mount(source, target, nil, flags, nil) == 0 else {
             throw .system("bind mount \(source) at", target)
         }
-        if isReadOnly {
-            // A bind mount takes MS_RDONLY only on a remount of itself.
-            guard Glibc.mount(nil, target, nil, UInt(MS_REMOUNT | MS_BIND | MS_RDONLY), nil) == 0 else {
+        var remount = UInt(0)
+        if isReadOnly { remount |= UInt(MS_RDONLY) }
+        if options.contains("nosuid") { remount |= UInt(MS_NOSUID) }
+        if options.contains("nodev") { remount |= UInt(MS_NODEV) }
+        if options.contains("noexec") { remount |= UInt(MS_NOEXEC) }
+        if remount != 0 {
+            // A bind mount takes these flags only on a remount of itself.
+            guard Glibc.mount(nil, target, nil, UInt(MS_REMOUNT | MS_BIND) | remount, nil) == 0 else {
                 let e = errno
                 umount2(target, Int32(MNT_DETACH))
-                throw .system("remount read-only", target, errno: e)
+                throw .system("remount \(options.filter { Self.attributeOptions[$0] != nil }.joined(separator: ",")):", target, errno: e)
             }
         }
     }
@@ -89,7 +100,7 @@ public struct Mount: Codable, Sendable, Hashable {
     private func overlayMount(at target: String) throws(BerthError) {
         var params: [(String, String?)] = []
         for o in options {
-            if o == "ro" || o == "rw" { continue }
+            if o == "rw" || Self.attributeOptions[o] != nil { continue }
             if o.hasPrefix("lowerdir=") {
                 for dir in lowerDirs { params.append(("lowerdir+", dir)) }
             } else if let eq = o.firstIndex(of: "=") {
@@ -106,7 +117,7 @@ public struct Mount: Codable, Sendable, Hashable {
             values.withUnsafeMutableBufferPointer { v in
                 k.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: k.count) { kp in
                     v.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: v.count) { vp in
-                        berth_fsmount("overlay", source, kp, vp, params.count, isReadOnly ? 1 : 0, target, &err, err.count)
+                        berth_fsmount("overlay", source, kp, vp, params.count, attributes, target, &err, err.count)
                     }
                 }
             }

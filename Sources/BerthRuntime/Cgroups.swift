@@ -31,7 +31,7 @@ public struct CgroupHierarchy: Sendable, Equatable {
 
     public let mode: Mode
     /// The v1 controllers berth uses; cpuset is left out (a child needs cpus/mems copied first).
-    public static let v1Controllers = ["memory", "cpu", "cpuacct", "pids", "freezer"]
+    public static let v1Controllers = ["memory", "cpu", "cpuacct", "pids", "freezer", "devices"]
 
     public init(mode: Mode) { self.mode = mode }
 
@@ -123,6 +123,19 @@ public struct Cgroup: Sendable, Equatable {
     public func apply(_ r: Spec.Resources) throws(BerthError) {
         switch hierarchy.mode {
         case .v1:
+            if let rules = r.devices, !rules.isEmpty {
+                guard let d = dir("devices") else {
+                    throw .unavailable("cgroup v1 has no devices controller: the container's device access cannot be limited")
+                }
+                // One open per run of rules for the same file; the kernel takes one rule per write.
+                var start = rules.startIndex
+                while start < rules.endIndex {
+                    let allow = rules[start].allow
+                    let end = rules[start...].firstIndex { $0.allow != allow } ?? rules.endIndex
+                    try Self.write(d + (allow ? "/devices.allow" : "/devices.deny"), each: rules[start..<end].map(\.v1Entry))
+                    start = end
+                }
+            }
             if let m = r.memory, let d = dir("memory") {
                 if let limit = m.limit {
                     try Self.write(d + "/memory.limit_in_bytes", String(limit))
@@ -139,6 +152,7 @@ public struct Cgroup: Sendable, Equatable {
             if let p = r.pids, let d = dir("pids") { try Self.write(d + "/pids.max", String(p.limit)) }
         case .v2(let root):
             let d = root + "/" + relative
+            if let rules = r.devices, !rules.isEmpty { try Self.attachDeviceRules(rules, to: d) }
             if let m = r.memory, let limit = m.limit {
                 try Self.write(d + "/memory.max", String(limit))
                 if let swap = m.swap { try Self.write(d + "/memory.swap.max", String(max(0, swap - limit))) }
@@ -149,6 +163,18 @@ public struct Cgroup: Sendable, Equatable {
             }
             if let p = r.pids { try Self.write(d + "/pids.max", String(p.limit)) }
         }
+    }
+
+    /// cgroup v2 has no devices controller: a BPF program attached to the cgroup applies the
+    /// rules (as runc and crun do). It goes with the cgroup.
+    static func attachDeviceRules(_ rules: [Spec.Resources.DeviceRule], to dir: String) throws(BerthError) {
+        let bits: [Character: UInt32] = ["m": UInt32(BERTH_DEVICE_MKNOD), "r": UInt32(BERTH_DEVICE_READ), "w": UInt32(BERTH_DEVICE_WRITE)]
+        let c = rules.map { r in
+            berth_device_rule(allow: r.allow ? 1 : 0, type: CChar(r.type == "b" || r.type == "c" ? r.type!.utf8.first! : UInt8(ascii: "a")),
+                              major: r.major ?? -1, minor: r.minor ?? -1,
+                              access: (r.access ?? "rwm").reduce(0) { $0 | (bits[$1] ?? 0) })
+        }
+        guard berth_attach_device_rules(dir, c, c.count) == 0 else { throw .system("attach the device rules to cgroup", dir) }
     }
 
     /// runc's conversion of v1 cpu.shares (2..262144) to v2 cpu.weight (1..10000).
@@ -297,18 +323,32 @@ public struct Cgroup: Sendable, Equatable {
     }
 
     /// Writes a control file. O_CREAT only matters on a test tree: cgroupfs files always exist.
-    static func write(_ path: String, _ value: String) throws(BerthError) {
+    static func write(_ path: String, _ value: String) throws(BerthError) { try write(path, each: [value]) }
+
+    /// Writes each value to a control file with a write(2) of its own (on a test tree, where
+    /// each write appends, the file ends up holding them all).
+    static func write(_ path: String, each values: [String]) throws(BerthError) {
         let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | (isCgroupFS(path) ? 0 : O_CREAT), 0o644)
         guard fd >= 0 else { throw .system("open", path) }
         defer { close(fd) }
-        let bytes = Array(value.utf8)
-        let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard n == bytes.count else { throw .system("write \(value) to", path) }
+        for value in values {
+            let bytes = Array(value.utf8)
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            guard n == bytes.count else { throw .system("write \(value) to", path) }
+        }
     }
 
     static func isCgroupFS(_ path: String) -> Bool {
         let magic = berth_fs_magic(FileSystem.parentDirectory(path))
         // CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC
         return magic == 0x27e0eb || magic == 0x63677270
+    }
+}
+
+extension Spec.Resources.DeviceRule {
+    /// The rule as a v1 devices.allow or devices.deny line: `c 1:3 rwm`, or `a` for every device.
+    var v1Entry: String {
+        guard let type, type != "a" else { return "a" }
+        return "\(type) \(major.map(String.init) ?? "*"):\(minor.map(String.init) ?? "*") \(access ?? "rwm")"
     }
 }

@@ -1,4 +1,19 @@
 import BerthBase
+import CBerthSys
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A `--device`: the node to make in the container and the access its cgroup allows to it.
+public struct DeviceRequest: Sendable, Equatable {
+    public var node: Spec.Device
+    /// r, w and m (mknod), as in a device cgroup rule.
+    public var access: String
+    public init(node: Spec.Device, access: String) {
+        self.node = node
+        self.access = access
+    }
+}
 
 /// Parsers for the values `berth run` and `berth containers create` take, each naming the
 /// bad value in its error.
@@ -105,6 +120,42 @@ public enum OptionParsing {
         if !opts.contains(where: { $0.hasSuffix("private") || $0.hasSuffix("slave") }) { options.append("rprivate") }
         options += opts.filter { $0 != "rw" }
         return Spec.Mount(destination: dst, type: "bind", source: src, options: options)
+    }
+
+    /// `--device HOST[:CONTAINER][:PERMISSIONS]`, Docker's syntax: the host's device node
+    /// (followed if a link) made at CONTAINER (default: the host path) with its mode and
+    /// owner, and r, w and m (the default: all three) allowed on it.
+    public static func device(_ s: String) throws(BerthError) -> DeviceRequest {
+        func bad(_ why: String) -> BerthError { .invalidArgument("invalid --device \(s.debugDescription): \(why)") }
+        let parts = s.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        let host = parts[0]
+        var path = host, access = "rwm"
+        switch parts.count {
+        case 1: break
+        case 2: if isDeviceAccess(parts[1]) { access = parts[1] } else { path = parts[1] }
+        case 3: (path, access) = (parts[1], parts[2])
+        default: throw bad("want HOST[:CONTAINER][:PERMISSIONS]")
+        }
+        guard host.hasPrefix("/") else { throw bad("want an absolute host path") }
+        guard path.hasPrefix("/"), path.count > 1, !path.split(separator: "/").contains("..") else {
+            throw bad("want an absolute container path without '..'")
+        }
+        guard isDeviceAccess(access) else { throw bad("permissions \(access.debugDescription): want some of r, w and m") }
+        var st = stat()
+        guard stat(host, &st) == 0 else { throw bad("\(host): \(String(cString: strerror(errno)))") }
+        let type: String
+        switch st.st_mode & S_IFMT {
+        case S_IFCHR: type = "c"
+        case S_IFBLK: type = "b"
+        default: throw bad("\(host) is not a device node")
+        }
+        let node = Spec.Device(type: type, path: path, major: Int64(berth_major(st.st_rdev)), minor: Int64(berth_minor(st.st_rdev)),
+                               fileMode: UInt32(st.st_mode & 0o7777), uid: st.st_uid, gid: st.st_gid)
+        return DeviceRequest(node: node, access: access)
+    }
+
+    static func isDeviceAccess(_ s: String) -> Bool {
+        !s.isEmpty && Set(s).count == s.count && s.allSatisfy { "rwm".contains($0) }
     }
 
     /// `KEY=VALUE`; a bare `KEY` is taken from berth's own environment, as Docker does.

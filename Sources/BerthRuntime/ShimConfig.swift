@@ -68,6 +68,10 @@ public struct ShimConfig: Sendable, Equatable {
         for m in spec.mounts ?? [] {
             c.add("mount", [m.type ?? "none", m.source ?? "none", m.destination, (m.options ?? []).joined(separator: ",")].joined(separator: "\t"))
         }
+        // Nodes beyond the standard ones the shim makes in every /dev (--device).
+        for d in spec.linux?.devices ?? [] where !SpecGenerator.defaultDevices.contains(d) {
+            c.add("device", "\(d.type) \(d.major) \(d.minor) \(String(d.fileMode ?? 0o600, radix: 8)) \(d.uid ?? 0) \(d.gid ?? 0) \(d.path)")
+        }
         for p in spec.linux?.maskedPaths ?? [] { c.add("masked", p) }
         for p in spec.linux?.readonlyPaths ?? [] { c.add("readonly", p) }
         for r in process.rlimits ?? [] { c.add("rlimit", "\(r.type) \(r.soft) \(r.hard)") }

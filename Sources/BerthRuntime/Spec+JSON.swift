@@ -140,6 +140,17 @@ extension Spec.Resources {
                     o.optional("shares", c.shares) { $0.uint($1) }
                 }
             }
+            o.optional("devices", devices) { w, list in
+                w.array(list) { w, d in
+                    w.object { o in
+                        o.optional("access", d.access) { $0.string($1) }
+                        o.field("allow") { $0.bool(d.allow) }
+                        o.optional("major", d.major) { $0.int($1) }
+                        o.optional("minor", d.minor) { $0.int($1) }
+                        o.optional("type", d.type) { $0.string($1) }
+                    }
+                }
+            }
             o.optional("memory", memory) { w, m in
                 w.object { o in
                     o.optional("limit", m.limit) { $0.int($1) }

@@ -128,17 +128,45 @@ public struct Spec: Codable, Sendable, Equatable {
         public var fileMode: UInt32?
         public var uid: UInt32?
         public var gid: UInt32?
+        public init(type: String, path: String, major: Int64, minor: Int64, fileMode: UInt32? = nil, uid: UInt32? = nil, gid: UInt32? = nil) {
+            self.type = type
+            self.path = path
+            self.major = major
+            self.minor = minor
+            self.fileMode = fileMode
+            self.uid = uid
+            self.gid = gid
+        }
     }
 
     /// config-linux.md#control-groups: the subset berth applies.
     public struct Resources: Codable, Sendable, Equatable {
+        public var devices: [DeviceRule]?
         public var memory: Memory?
         public var cpu: CPU?
         public var pids: Pids?
-        public init(memory: Memory? = nil, cpu: CPU? = nil, pids: Pids? = nil) {
+        public init(devices: [DeviceRule]? = nil, memory: Memory? = nil, cpu: CPU? = nil, pids: Pids? = nil) {
+            self.devices = devices
             self.memory = memory
             self.cpu = cpu
             self.pids = pids
+        }
+
+        /// config-linux.md#allowed-device-list: later rules override earlier ones; a missing
+        /// type ("a"), major or minor matches any.
+        public struct DeviceRule: Codable, Sendable, Equatable {
+            public var allow: Bool
+            public var type: String?
+            public var major: Int64?
+            public var minor: Int64?
+            public var access: String?
+            public init(allow: Bool, type: String? = nil, major: Int64? = nil, minor: Int64? = nil, access: String? = nil) {
+                self.allow = allow
+                self.type = type
+                self.major = major
+                self.minor = minor
+                self.access = access
+            }
         }
 
         public struct Memory: Codable, Sendable, Equatable {

@@ -23,6 +23,8 @@ public struct ContainerOptions: Sendable, Equatable {
     public var memory: Int64?
     public var cpu: Spec.Resources.CPU?
     public var pidsLimit: Int64?
+    /// Host devices made in the container and allowed by its device cgroup (`--device`).
+    public var devices: [DeviceRequest] = []
     /// The container goes with its task (`berth run --rm`): its rootfs overlay is mounted
     /// `volatile`, as podman mounts those of `--rm` containers. Nothing of it is kept, so
     /// nothing of it needs reaching the disk: no syncs to the upper layer, and an unmount
@@ -99,12 +101,13 @@ public enum SpecGenerator {
 
         var linux = Spec.Linux()
         linux.namespaces = namespaces(o).map { Spec.Namespace(type: $0) }
-        linux.devices = defaultDevices
+        linux.devices = defaultDevices + o.devices.map(\.node)
         linux.cgroupsPath = "berth/\(namespace)/\(id)"
-        if o.memory != nil || o.cpu != nil || o.pidsLimit != nil {
-            linux.resources = .init(memory: o.memory.map { .init(limit: $0, swap: $0) }, cpu: o.cpu,
-                                    pids: o.pidsLimit.map { .init(limit: $0) })
+        let deviceRules = o.privileged ? [.init(allow: true, access: "rwm")] : defaultDeviceRules + o.devices.map {
+            Spec.Resources.DeviceRule(allow: true, type: $0.node.type, major: $0.node.major, minor: $0.node.minor, access: $0.access)
         }
+        linux.resources = .init(devices: deviceRules, memory: o.memory.map { .init(limit: $0, swap: $0) }, cpu: o.cpu,
+                                pids: o.pidsLimit.map { .init(limit: $0) })
         if !o.privileged {
             linux.maskedPaths = maskedPaths
             linux.readonlyPaths = readonlyPaths
@@ -142,6 +145,17 @@ public enum SpecGenerator {
         ("/dev/null", 1, 3), ("/dev/zero", 1, 5), ("/dev/full", 1, 7), ("/dev/random", 1, 8),
         ("/dev/urandom", 1, 9), ("/dev/tty", 5, 0),
     ].map { Spec.Device(type: "c", path: $0.0, major: $0.1, minor: $0.2, fileMode: 0o666, uid: 0, gid: 0) }
+
+    /// Docker's device cgroup rules (moby's defaults, as runc and crun apply them): every device
+    /// denied, then mknod of any node and the use of the standard devices, the terminals
+    /// (ptmx, the ptys, tty, console) and tun allowed.
+    public static let defaultDeviceRules: [Spec.Resources.DeviceRule] = [
+        .init(allow: false, access: "rwm"),
+        .init(allow: true, type: "c", access: "m"),
+        .init(allow: true, type: "b", access: "m"),
+    ] + ([(1, 3), (1, 5), (1, 7), (1, 8), (1, 9), (5, 0), (5, 1), (5, 2), (136, nil), (10, 200)] as [(Int64, Int64?)]).map {
+        .init(allow: true, type: "c", major: $0.0, minor: $0.1, access: "rwm")
+    }
 
     /// Later entries replace earlier ones with the same key; with `keepExisting`, existing keys win.
     static func mergeEnv(_ base: [String], _ extra: [String], keepExisting: Bool = false) -> [String] {

@@ -6,6 +6,10 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+_Static_assert(BERTH_MOUNT_RDONLY == MOUNT_ATTR_RDONLY && BERTH_MOUNT_NOSUID == MOUNT_ATTR_NOSUID &&
+                   BERTH_MOUNT_NODEV == MOUNT_ATTR_NODEV && BERTH_MOUNT_NOEXEC == MOUNT_ATTR_NOEXEC,
+               "BERTH_MOUNT_* are the kernel's MOUNT_ATTR_*");
+
 /* Copies the kernel's messages for the fs context ("e overlayfs: ...") into err. */
 static void drain_log(int fsfd, char *err, size_t errlen) {
     char buf[512];
@@ -28,7 +32,7 @@ static void drain_log(int fsfd, char *err, size_t errlen) {
 
 int berth_fsmount(const char *fstype, const char *source,
                   const char *const *keys, const char *const *values, size_t count,
-                  int readonly, const char *target, char *err, size_t errlen) {
+                  unsigned attrs, const char *target, char *err, size_t errlen) {
     if (errlen > 0) err[0] = 0;
     int fsfd = fsopen(fstype, FSOPEN_CLOEXEC);
     if (fsfd < 0) return -1;
@@ -40,7 +44,7 @@ int berth_fsmount(const char *fstype, const char *source,
         if (rc < 0) goto fail;
     }
     if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) goto fail;
-    int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, readonly ? MOUNT_ATTR_RDONLY : 0);
+    int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
     if (mfd < 0) goto fail;
     if (move_mount(mfd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
         saved = errno;

@@ -49,7 +49,7 @@ int conf_parse(char *buf, size_t len, struct conf *c, char *err, size_t errlen) 
             {"arg", &c->args}, {"env", &c->env}, {"additional-gid", &c->gids},
             {"namespace-new", &c->nsnew}, {"cgroup-procs", &c->cgprocs}, {"mount", &c->mounts},
             {"masked", &c->masked}, {"readonly", &c->readonly}, {"rlimit", &c->rlimits},
-            {"cap", &c->caps}, {"seccomp-syscall", &c->seccomp},
+            {"cap", &c->caps}, {"seccomp-syscall", &c->seccomp}, {"device", &c->devices},
         };
         int matched = 0;
         for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++) {
@@ -99,7 +99,7 @@ int conf_parse(char *buf, size_t len, struct conf *c, char *err, size_t errlen) 
 
 void conf_free(struct conf *c) {
     struct strv *lists[] = {&c->args, &c->env, &c->gids, &c->nsnew, &c->cgprocs, &c->mounts,
-                            &c->masked, &c->readonly, &c->rlimits, &c->caps, &c->seccomp};
+                            &c->masked, &c->readonly, &c->rlimits, &c->caps, &c->seccomp, &c->devices};
     for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++) free(lists[k]->v);
     free(c->buf);
     memset(c, 0, sizeof *c);

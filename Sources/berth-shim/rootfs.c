@@ -153,6 +153,18 @@ static unsigned long kept_flags(const char *path) {
     return f;
 }
 
+/* A remount changes only the mount it names: the submounts a recursive bind brought along
+ * (`src=/,dst=/host,ro` brings /boot, /home ...) get ro, nosuid, nodev and noexec here too. */
+static int set_attrs_recursive(int fd, unsigned long flags) {
+    struct mount_attr a = {0};
+    if (flags & MS_RDONLY) a.attr_set |= MOUNT_ATTR_RDONLY;
+    if (flags & MS_NOSUID) a.attr_set |= MOUNT_ATTR_NOSUID;
+    if (flags & MS_NODEV) a.attr_set |= MOUNT_ATTR_NODEV;
+    if (flags & MS_NOEXEC) a.attr_set |= MOUNT_ATTR_NOEXEC;
+    if (!a.attr_set) return 0;
+    return mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a);
+}
+
 /* cgroup v2 when the host has it unified, else a read-only tmpfs placeholder (v1 controllers
  * are not exposed inside containers). */
 static int mount_cgroup(const char *target, unsigned long flags) {
@@ -204,6 +216,8 @@ static void do_mount(const struct spawn *s, int rootfd, const char *rec) {
         fdpath(fd, target, sizeof target);
         if (bind && rest && mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | rest | kept_flags(target), NULL) < 0)
             child_fail(s, 1, "remount %s: %s", dst, strerror(errno));
+        if (bind && (m.flags & MS_REC) && set_attrs_recursive(fd, rest) < 0)
+            child_fail(s, 1, "remount %s and its submounts: %s", dst, strerror(errno));
         if (m.propagation && mount(NULL, target, NULL, m.propagation, NULL) < 0)
             child_fail(s, 1, "set propagation of %s: %s", dst, strerror(errno));
         close(fd);
@@ -250,6 +264,33 @@ static void populate_dev(const struct spawn *s, int rootfd) {
     close(dev);
 }
 
+/* `device` records (--device): `type major minor mode uid gid path`, each node made beneath
+ * the rootfs. An existing entry is kept as it is, as runc keeps it: nothing here may follow
+ * a link of the image's to the host. */
+static void make_device_nodes(const struct spawn *s, int rootfd) {
+    const struct strv *l = &s->task->devices;
+    for (size_t i = 0; i < l->n; i++) {
+        char type, path[4096];
+        unsigned maj, min, mode, uid, gid;
+        if (sscanf(l->v[i], "%c %u %u %o %u %u %4095[^\n]", &type, &maj, &min, &mode, &uid, &gid, path) != 7 ||
+            (type != 'c' && type != 'b') || path[0] != '/')
+            child_fail(s, 1, "invalid device record: %s", l->v[i]);
+        char *slash = strrchr(path, '/');
+        const char *name = slash + 1;
+        if (!*name || !strcmp(name, ".") || !strcmp(name, "..")) child_fail(s, 1, "invalid device path %s", path);
+        *slash = '\0';
+        int dir = mkpath_in_root(rootfd, path[0] ? path : "/", 0);
+        if (dir < 0) child_fail(s, 1, "device %s/%s: create its directory: %s", path, name, strerror(errno));
+        if (mknodat(dir, name, (type == 'c' ? S_IFCHR : S_IFBLK) | (mode & 07777), makedev(maj, min)) == 0) {
+            if (fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 || fchmodat(dir, name, mode & 07777, 0) < 0)
+                child_fail(s, 1, "device %s/%s: %s", path, name, strerror(errno));
+        } else if (errno != EEXIST) {
+            child_fail(s, 1, "device %s/%s: mknod: %s", path, name, strerror(errno));
+        }
+        close(dir);
+    }
+}
+
 /* As runc: pivot_root(".", ".") stacks the old root over the new one; detach it. */
 static void pivot(const struct spawn *s, const char *rootfs) {
     int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
@@ -288,8 +329,10 @@ static void readonly_paths(const struct spawn *s) {
             if (errno == ENOENT) continue;
             child_fail(s, 1, "readonly %s: %s", p, strerror(errno));
         }
-        if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | kept_flags(p), NULL) < 0)
+        int fd = open(p, O_PATH | O_CLOEXEC);
+        if (fd < 0 || set_attrs_recursive(fd, MS_RDONLY) < 0)
             child_fail(s, 1, "remount %s read-only: %s", p, strerror(errno));
+        close(fd);
     }
 }
 
@@ -306,6 +349,13 @@ void setup_rootfs(const struct spawn *s) {
         child_fail(s, 1, "bind rootfs %s: %s", t->rootfs, strerror(errno));
     int rootfd = open(t->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) child_fail(s, 1, "open rootfs %s: %s", t->rootfs, strerror(errno));
+    /* A read-only rootfs is read-only below the mounts it brought along (a host directory's
+     * submounts) too: all of it now, its top writable again until the container's own mounts
+     * have their destinations (the top is remounted read-only last). */
+    struct mount_attr rw = {.attr_clr = MOUNT_ATTR_RDONLY};
+    if (t->readonly_rootfs && (set_attrs_recursive(rootfd, MS_RDONLY) < 0 ||
+                               mount_setattr(rootfd, "", AT_EMPTY_PATH, &rw, sizeof rw) < 0))
+        child_fail(s, 1, "make rootfs %s read-only: %s", t->rootfs, strerror(errno));
     int dev_tmpfs = 0;
     for (size_t i = 0; i < t->mounts.n; i++) {
         do_mount(s, rootfd, t->mounts.v[i]);
@@ -313,6 +363,7 @@ void setup_rootfs(const struct spawn *s) {
         if (!strncmp(rec, "tmpfs\t", 6) && strstr(rec, "\t/dev\t")) dev_tmpfs = 1;
     }
     if (dev_tmpfs) populate_dev(s, rootfd);
+    make_device_nodes(s, rootfd);
     close(rootfd);
     pivot(s, t->rootfs);
     mask_paths(s);

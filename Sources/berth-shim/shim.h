@@ -25,7 +25,7 @@ struct conf {
     uid_t uid;
     gid_t gid;
     long long log_max;
-    struct strv args, env, gids, nsnew, cgprocs, mounts, masked, readonly, rlimits, caps, seccomp;
+    struct strv args, env, gids, nsnew, cgprocs, mounts, masked, readonly, rlimits, caps, seccomp, devices;
 };
 
 /* conf.c */

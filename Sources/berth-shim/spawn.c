@@ -3,7 +3,7 @@
 #include "shim.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
+#include <linux/openat2.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -14,7 +14,9 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 void child_fail(const struct spawn *s, int code, const char *fmt, ...) {
@@ -49,21 +51,40 @@ void loopback_up(const struct spawn *s) {
     close(fd);
 }
 
+/* /dev/ptmx belongs to the container, which may have replaced it: it is opened beneath the
+ * container's root without magic links (no way out through /proc/<pid>/fd or /proc/<pid>/root),
+ * non-blocking (a FIFO or a device that waits in open cannot hold the shim up) and used only
+ * when it is the pty multiplexer (char 5:2, the node of /dev/pts/ptmx too). */
+static int open_ptmx(const struct spawn *s) {
+    int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) child_fail(s, 1, "terminal: open /: %s", strerror(errno));
+    struct open_how how = {.flags = O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
+                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+    int m = (int)syscall(SYS_openat2, root, "/dev/ptmx", &how, sizeof how);
+    if (m < 0) child_fail(s, 1, "terminal: open /dev/ptmx: %s", strerror(errno));
+    close(root);
+    struct stat st;
+    if (fstat(m, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 || minor(st.st_rdev) != 2)
+        child_fail(s, 1, "terminal: /dev/ptmx is not the pty multiplexer (character device 5:2)");
+    if (fcntl(m, F_SETFL, O_RDWR) < 0) child_fail(s, 1, "terminal: /dev/ptmx: %s", strerror(errno));
+    return m;
+}
+
 /* The terminal: a pty of the container's devpts (/dev/ptmx is pts/ptmx there), its master
- * sent to the shim; the init's slave is also bound onto /dev/console. Returns the slave. */
+ * sent to the shim; the init's slave is also bound onto /dev/console. Returns the slave,
+ * opened from the master (TIOCGPTPEER), not by a path under /dev/pts. */
 static int open_console(const struct spawn *s) {
-    int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (m < 0) child_fail(s, 1, "open /dev/ptmx for the terminal: %s", strerror(errno));
-    char path[64];
-    if (unlockpt(m) < 0 || ptsname_r(m, path, sizeof path) != 0)
-        child_fail(s, 1, "unlock the terminal: %s", strerror(errno));
-    int sl = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (sl < 0) child_fail(s, 1, "open %s: %s", path, strerror(errno));
+    int m = open_ptmx(s);
+    if (unlockpt(m) < 0) child_fail(s, 1, "terminal: unlock /dev/ptmx: %s", strerror(errno));
+    int sl = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (sl < 0) child_fail(s, 1, "terminal: open the pty of /dev/ptmx: %s", strerror(errno));
     /* The process's own user may reopen its terminal (/dev/tty) after dropping root. */
-    if (fchown(sl, s->proc->uid, (gid_t)-1) < 0) child_fail(s, 1, "chown %s: %s", path, strerror(errno));
+    if (fchown(sl, s->proc->uid, (gid_t)-1) < 0) child_fail(s, 1, "terminal: chown its pty: %s", strerror(errno));
     struct winsize ws = {.ws_row = 24, .ws_col = 80};
     ioctl(m, TIOCSWINSZ, &ws);
     if (s->is_init) {
+        char path[64];
+        if (ptsname_r(m, path, sizeof path) != 0) child_fail(s, 1, "terminal: name its pty: %s", strerror(errno));
         int fd = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd >= 0) {
             close(fd);
@@ -157,14 +178,21 @@ static void __attribute__((noreturn)) do_exec(const struct spawn *s) {
     child_fail(s, EXIT_NOT_FOUND, "exec: %s: executable file not found in $PATH", file);
 }
 
+/* CVE-2024-21626: a close-on-exec fd is still open while execve (and chdir) resolve a path,
+ * so /proc/self/fd/N/../.. as the program or cwd would reach the host through any host
+ * directory open here. Everything above 2 is closed but the error pipe, which must report an
+ * exec failure and closes on exec: a pipe leads nowhere as a path. */
+static void close_fds_but_error_pipe(const struct spawn *s) {
+    unsigned e = (unsigned)s->err_fd;
+    if ((e > 3 && syscall(SYS_close_range, 3U, e - 1, 0) < 0) || syscall(SYS_close_range, e + 1, ~0U, 0) < 0)
+        child_fail(s, 1, "close_range: %s", strerror(errno));
+}
+
 /* Everything after the filesystem is in place, shared by the init and exec'd processes. */
 static void __attribute__((noreturn)) finish(const struct spawn *s) {
     setup_stdio(s);
+    close_fds_but_error_pipe(s);
     enter_cwd(s);
-    /* No host fd may reach the container: everything above 2 closes on exec (the error pipe
-     * must stay open until then). */
-    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-        child_fail(s, 1, "close_range: %s", strerror(errno));
     apply_rlimits(s);
     apply_security(s);
     do_exec(s);

@@ -28,6 +28,9 @@ struct ContainerFlags: ParsableArguments {
     @Option(name: .long, parsing: .singleValue, help: "Bind mount: type=bind,src=HOST,dst=CONTAINER[,options=ro].")
     var mount: [String] = []
 
+    @Option(name: .long, parsing: .singleValue, help: "Add a host device: HOST[:CONTAINER][:PERMISSIONS] (r, w, m; default rwm).")
+    var device: [String] = []
+
     @Option(name: .long, help: "Network: 'host' shares berth's network namespace (default: a new one with lo).")
     var net: String?
 
@@ -63,7 +66,7 @@ struct ContainerFlags: ParsableArguments {
 
     var values: ContainerFlagValues {
         ContainerFlagValues(name: name, rootfs: rootfs, env: env, cwd: cwd, user: user, hostname: hostname,
-                            entrypoint: entrypoint, mount: mount, net: net, readOnly: readOnly, privileged: privileged,
+                            entrypoint: entrypoint, mount: mount, device: device, net: net, readOnly: readOnly, privileged: privileged,
                             capAdd: capAdd, capDrop: capDrop, seccompProfile: seccompProfile, memory: memory, cpus: cpus,
                             cpuShares: cpuShares, pidsLimit: pidsLimit, label: label)
     }
@@ -79,6 +82,7 @@ struct ContainerFlagValues: Equatable {
     var hostname: String?
     var entrypoint: String?
     var mount: [String] = []
+    var device: [String] = []
     var net: String?
     var readOnly = false
     var privileged = false
@@ -114,6 +118,7 @@ struct ContainerFlagValues: Equatable {
         if let user { o.user = try OptionParsing.UserSpec(user).description }
         o.hostname = hostname
         for m in mount { o.mounts.append(try OptionParsing.mount(m)) }
+        for d in device { o.devices.append(try OptionParsing.device(d)) }
         switch net {
         case nil, "none", "private": break
         case "host": o.hostNetwork = true

@@ -15,7 +15,7 @@ enum FastRunParser {
         case "read-only", "privileged", "rm", "detach", "tty", "interactive":
             return .flag
         case "root", "state", "namespace", "name", "rootfs", "env", "cwd", "user", "hostname", "entrypoint",
-             "mount", "net", "cap-add", "cap-drop", "seccomp-profile", "memory", "cpus", "cpu-shares",
+             "mount", "device", "net", "cap-add", "cap-drop", "seccomp-profile", "memory", "cpus", "cpu-shares",
              "pids-limit", "label", "detach-keys":
             return .value
         default:
@@ -64,6 +64,7 @@ enum FastRunParser {
         case "hostname": r.flags.hostname = value
         case "entrypoint": r.flags.entrypoint = value
         case "mount": r.flags.mount.append(value)
+        case "device": r.flags.device.append(value)
         case "net": r.flags.net = value
         case "cap-add": r.flags.capAdd.append(value)
         case "cap-drop": r.flags.capDrop.append(value)

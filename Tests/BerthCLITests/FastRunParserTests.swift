@@ -11,6 +11,7 @@ import Testing
         ["-ti", "img", "ls", "-la", "--color"],
         ["--env", "A=1", "-e", "B", "--env=C=3", "-w", "/work", "-u", "1000:100", "--hostname", "h", "img"],
         ["--mount", "type=bind,src=/a,dst=/b,options=ro", "--mount=type=bind,src=/c,dst=/d", "img"],
+        ["--device", "/dev/fuse", "--device=/dev/null:/dev/n:r", "--device", "/dev/zero:rw", "img"],
         ["--net", "host", "--read-only", "--privileged", "--cap-add", "NET_ADMIN", "--cap-drop", "CHOWN", "--cap-add=SYS_TIME", "img"],
         ["--seccomp-profile", "unconfined", "-m", "512m", "--memory=1g", "--cpus", "0.5", "--cpu-shares", "512", "--pids-limit", "64", "img"],
         ["-l", "a=b", "--label", "c=d", "--detach-keys", "ctrl-a,x", "--entrypoint", "", "img"],

@@ -53,22 +53,25 @@ import Testing
     @Test func detectsV1ControllersIncludingCombinedMounts() throws {
         let root = try tempTree()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        for d in ["memory", "cpu,cpuacct", "pids", "freezer", "cpuset", "unified", "systemd"] {
+        for d in ["memory", "cpu,cpuacct", "pids", "freezer", "devices", "cpuset", "unified", "systemd"] {
             try FileManager.default.createDirectory(atPath: root + "/" + d, withIntermediateDirectories: true)
         }
         try FileManager.default.createSymbolicLink(atPath: root + "/cpu", withDestinationPath: "cpu,cpuacct")
         let h = try CgroupHierarchy.detect(root: root)
         #expect(h.mode == .v1(controllers: ["memory": root + "/memory", "cpu": root + "/cpu,cpuacct", "cpuacct": root + "/cpu,cpuacct",
-                                             "pids": root + "/pids", "freezer": root + "/freezer"]))
+                                             "pids": root + "/pids", "freezer": root + "/freezer", "devices": root + "/devices"]))
         let cg = h.cgroup(namespace: "default", id: "db")
-        #expect(cg.directories == ["cpu,cpuacct", "freezer", "memory", "pids"].map { "\(root)/\($0)/berth/default/db" })
-        try cg.create(resources: .init(memory: .init(limit: 32 << 20, swap: 32 << 20), cpu: .init(shares: 512, quota: 25_000, period: 100_000),
+        #expect(cg.directories == ["cpu,cpuacct", "devices", "freezer", "memory", "pids"].map { "\(root)/\($0)/berth/default/db" })
+        try cg.create(resources: .init(devices: SpecGenerator.defaultDeviceRules, memory: .init(limit: 32 << 20, swap: 32 << 20), cpu: .init(shares: 512, quota: 25_000, period: 100_000),
                                        pids: .init(limit: 5)))
         #expect(read(root + "/memory/berth/default/db/memory.limit_in_bytes") == String(32 << 20))
         #expect(read(root + "/cpu,cpuacct/berth/default/db/cpu.cfs_quota_us") == "25000")
         #expect(read(root + "/cpu,cpuacct/berth/default/db/cpu.cfs_period_us") == "100000")
         #expect(read(root + "/cpu,cpuacct/berth/default/db/cpu.shares") == "512")
         #expect(read(root + "/pids/berth/default/db/pids.max") == "5")
+        // Each rule is a write of its own (a plain file appends them).
+        #expect(read(root + "/devices/berth/default/db/devices.deny") == "a")
+        #expect(read(root + "/devices/berth/default/db/devices.allow") == SpecGenerator.defaultDeviceRules.dropFirst().map(\.v1Entry).joined())
         let mem = root + "/memory/berth/default/db"
         try "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n".write(toFile: mem + "/memory.oom_control", atomically: true, encoding: .utf8)
         try "100\n".write(toFile: mem + "/memory.max_usage_in_bytes", atomically: true, encoding: .utf8)
@@ -84,6 +87,15 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root + "/pids", withIntermediateDirectories: true)
         #expect(throws: BerthError.self) { try CgroupHierarchy.detect(root: root) }
+    }
+
+    @Test func deviceRulesNeedTheDevicesController() throws {
+        let root = try tempTree()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for d in ["memory", "freezer"] { try FileManager.default.createDirectory(atPath: root + "/" + d, withIntermediateDirectories: true) }
+        let cg = try CgroupHierarchy.detect(root: root).cgroup(namespace: "default", id: "db")
+        #expect(throws: BerthError.self) { try cg.create(resources: .init(devices: SpecGenerator.defaultDeviceRules)) }
+        #expect(!cg.exists, "a failed create leaves nothing")
     }
 
     @Test func sharesToWeight() {

@@ -83,4 +83,17 @@ import Testing
         #expect { try UserLookup.resolve(.init("nobody"), rootfs: root) } throws: { ($0 as? BerthError)?.message.contains("nobody") == true }
         #expect(throws: BerthError.self) { try UserLookup.resolve(.init("app:nogroup"), rootfs: root) }
     }
+
+    @Test func deviceTakesDockersSpellings() throws {
+        let null = Spec.Device(type: "c", path: "/dev/null", major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0)
+        #expect(try OptionParsing.device("/dev/null") == DeviceRequest(node: null, access: "rwm"))
+        #expect(try OptionParsing.device("/dev/null:r") == DeviceRequest(node: null, access: "r"))
+        var moved = null
+        moved.path = "/dev/other"
+        #expect(try OptionParsing.device("/dev/null:/dev/other") == DeviceRequest(node: moved, access: "rwm"))
+        #expect(try OptionParsing.device("/dev/null:/dev/other:mw") == DeviceRequest(node: moved, access: "mw"))
+        for bad in ["", "dev/null", "/dev/null:rr", "/dev/null:/x:q", "/dev/null:/a/../b", "/dev/null:/", "/a:/b:r:w", "/etc/hostname"] {
+            #expect(throws: BerthError.self, "\(bad)") { try OptionParsing.device(bad) }
+        }
+    }
 }

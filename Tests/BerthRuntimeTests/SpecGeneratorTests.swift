@@ -33,7 +33,14 @@ import Testing
         #expect(s.mounts?.first { $0.destination == "/dev/pts" }?.options?.contains("newinstance") == true)
         #expect(s.linux?.seccomp?.defaultAction == "SCMP_ACT_ERRNO")
         #expect(s.linux?.seccomp?.architectures == ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"])
-        #expect(s.linux?.resources == nil)
+        // Docker's device rules and no limits.
+        #expect(s.linux?.resources == Spec.Resources(devices: SpecGenerator.defaultDeviceRules))
+        #expect(s.linux?.resources?.devices?.first == .init(allow: false, access: "rwm"))
+        #expect(s.linux?.resources?.devices?.map(\.v1Entry) == [
+            "a", "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm",
+            "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
+        ])
+        #expect(s.linux?.devices == SpecGenerator.defaultDevices)
         #expect(s.root == Spec.Root(path: "rootfs", readonly: false))
     }
 
@@ -87,6 +94,19 @@ import Testing
         #expect(s.linux?.resources?.memory?.limit == 64 << 20)
         #expect(s.linux?.resources?.pids?.limit == 10)
         #expect(s.linux?.resources?.cpu == .init(quota: 150_000, period: 100_000))
+        #expect(s.linux?.resources?.devices == [.init(allow: true, access: "rwm")])
+    }
+
+    @Test func deviceOptionAddsTheNodeAndItsRule() throws {
+        var o = ContainerOptions()
+        o.devices = [try OptionParsing.device("/dev/null:/dev/n:rw")]
+        let s = try spec(o)
+        let node = Spec.Device(type: "c", path: "/dev/n", major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0)
+        #expect(s.linux?.devices == SpecGenerator.defaultDevices + [node])
+        #expect(s.linux?.resources?.devices?.last == .init(allow: true, type: "c", major: 1, minor: 3, access: "rw"))
+        #expect(s.linux?.resources?.devices?.dropLast() == SpecGenerator.defaultDeviceRules[...])
+        let conf = try ShimConfig.forInit(spec: s, id: "web", namespace: "default", rootfs: "/r", cgroupProcs: [])
+        #expect(conf.values("device") == ["c 1 3 666 0 0 /dev/n"])
     }
 
     @Test func capAddAndDrop() throws {

@@ -25,7 +25,8 @@ import Testing
         l.namespaces = [Spec.Namespace(type: "pid"), Spec.Namespace(type: "network", path: "/proc/1/ns/net")]
         l.devices = [Spec.Device(type: "c", path: "/dev/null", major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0)]
         l.cgroupsPath = "/berth/default/x"
-        l.resources = Spec.Resources(memory: .init(limit: 1 << 30, swap: 1 << 30), cpu: .init(shares: 512, quota: -1, period: 100_000),
+        l.resources = Spec.Resources(devices: [.init(allow: false, access: "rwm"), .init(allow: true, type: "c", major: 136, access: "rw")],
+                                     memory: .init(limit: 1 << 30, swap: 1 << 30), cpu: .init(shares: 512, quota: -1, period: 100_000),
                                      pids: .init(limit: 64))
         l.seccomp = Spec.Seccomp(defaultAction: "SCMP_ACT_ERRNO", defaultErrnoRet: 1, architectures: ["SCMP_ARCH_X86_64"], syscalls: [
             .init(names: ["read", "write"], action: "SCMP_ACT_ALLOW"),

@@ -8,3 +8,4 @@
 #include "berth_writeback.h"
 #include "berth_sqlite.h"
 #include "berth_signal.h"
+#include "berth_devices.h"
