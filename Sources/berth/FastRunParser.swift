@@ -6,36 +6,31 @@
 /// number), which then takes ArgumentParser's way and gets its messages. A test checks that
 /// both parsers agree on the command lines this one accepts.
 enum FastRunParser {
-    private enum Kind { case flag, value }
+    enum Kind { case flag, value }
 
-    /// Options taking no value, and options taking one; nil for anything else. Switches, not
-    /// tables of key paths: instantiating key paths at start-up cost more than the parse.
+    /// Every option `berth run` declares (ContainerFlags, RunCommand and the global options),
+    /// by long name, with its short letter. A test compares this list with what ArgumentParser
+    /// declares, option by option, so an option added to one parser and not the other fails it.
+    /// A plain list scanned at each look-up: there are thirty, and a dictionary's or key path's
+    /// first use costs a fresh process more than the scans do.
+    static let options: [(long: String, short: Character?, kind: Kind)] = [
+        ("root", nil, .value), ("state", nil, .value), ("namespace", "n", .value),
+        ("name", nil, .value), ("rootfs", nil, .value), ("env", "e", .value), ("cwd", "w", .value), ("user", "u", .value),
+        ("hostname", nil, .value), ("entrypoint", nil, .value), ("mount", nil, .value), ("device", nil, .value),
+        ("net", nil, .value), ("read-only", nil, .flag), ("privileged", nil, .flag), ("cap-add", nil, .value),
+        ("cap-drop", nil, .value), ("seccomp-profile", nil, .value), ("memory", "m", .value), ("cpus", nil, .value),
+        ("cpu-shares", nil, .value), ("pids-limit", nil, .value), ("label", "l", .value),
+        ("rm", nil, .flag), ("detach", "d", .flag), ("tty", "t", .flag), ("interactive", "i", .flag), ("detach-keys", nil, .value),
+    ]
+
     private static func kind(_ name: String) -> Kind? {
-        switch name {
-        case "read-only", "privileged", "rm", "detach", "tty", "interactive":
-            return .flag
-        case "root", "state", "namespace", "name", "rootfs", "env", "cwd", "user", "hostname", "entrypoint",
-             "mount", "device", "net", "cap-add", "cap-drop", "seccomp-profile", "memory", "cpus", "cpu-shares",
-             "pids-limit", "label", "detach-keys":
-            return .value
-        default:
-            return nil
-        }
+        for o in options where o.long == name { return o.kind }
+        return nil
     }
 
     private static func longName(_ short: Character) -> String? {
-        switch short {
-        case "n": return "namespace"
-        case "e": return "env"
-        case "w": return "cwd"
-        case "u": return "user"
-        case "m": return "memory"
-        case "l": return "label"
-        case "d": return "detach"
-        case "t": return "tty"
-        case "i": return "interactive"
-        default: return nil
-        }
+        for o in options where o.short == short { return o.long }
+        return nil
     }
 
     private static func setFlag(_ name: String, _ r: inout RunRequest) {

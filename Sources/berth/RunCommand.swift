@@ -26,6 +26,10 @@ struct RunCommand: AsyncParsableCommand {
     /// for where the image would stand is caught here rather than read as an image name.
     func validate() throws {
         if let first = args.first, first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
+        // The capture also takes an option nobody declared, where the image should stand.
+        if let first = args.first, first.hasPrefix("-"), first != "-" {
+            throw ValidationError("unknown option \(first.debugDescription)")
+        }
     }
 
     var request: RunRequest {
