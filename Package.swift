@@ -4,7 +4,7 @@ import PackageDescription
 // Generic types instantiated through direct calls to their metadata accessors, with the
 // conformances they need passed in, instead of by demangling their names at run time: a fresh
 // process pays for every first use of a type (each run of `berth` is one), and the demangling
-// searches the protocol conformance records. About 0.3 ms of every `berth run` (bench/README.md);
+// searches the protocol conformance records: a measurable part of every `berth run` (bench/HISTORY.md);
 // scripts/build passes the same flag to the dependencies' modules, which a manifest cannot.
 let fastTypeMetadata: [SwiftSetting] = [
     .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"], .when(configuration: .release)),
@@ -73,13 +73,13 @@ let package = Package(
             // of a dozen Swift libraries at every start (see bench/README.md, lifecycle).
             .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
             // libarchive (and its compressors), SQLite, ncurses, libvterm and libstdc++ linked in
-            // too: loading and binding them cost 3-4 ms at every start, libarchive's dependency
+            // too: loading and binding them was the largest part of every start, libarchive's dependency
             // chain (ICU, libxml2) most of it. StaticLibraries holds one linker script per library,
             // found before the shared library on the search path, that names the static archive.
             .unsafeFlags(["-L", Context.packageDirectory + "/Sources/berth/StaticLibraries"], .when(configuration: .release)),
             .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(configuration: .release)),
             // No dynamic symbol table of every Swift symbol: the runtime's start-up dladdr (it
-            // looks for its backtracer) scans it linearly, a fifth of a millisecond per start.
+            // looks for its backtracer) scans it linearly at every start.
             .unsafeFlags(["-Xlinker", "--no-export-dynamic"], .when(configuration: .release)),
             .unsafeFlags(["-Xlinker", "--start-group", "-lFoundation", "-lFoundationEssentials", "-lFoundationInternationalization",
                           "-lCoreFoundation", "-l_FoundationCollections", "-l_FoundationCShims", "-l_FoundationICU",

@@ -1,7 +1,7 @@
 /// Hand-written JSON for the few documents that short-lived commands write on every run
 /// (the runtime spec, event lines): the same text `JSONEncoder` produces with sorted keys and
 /// unescaped slashes, without the generic encoding machinery, whose dynamic casts and
-/// protocol-conformance lookups cost a fresh process several milliseconds.
+/// protocol-conformance lookups are costly for a fresh process.
 public struct JSONText {
     public private(set) var bytes: [UInt8] = []
 

@@ -70,15 +70,15 @@ public final class MetadataStore: Sendable {
 
     /// `authorizer: false` for a database whose schema is current: GRDB's statement
     /// authorizer reports every column a statement reads (for value observation, transaction
-    /// observers and its schema cache), a Swift callback per column that cost a run more than
-    /// half a millisecond. berth observes nothing and changes no schema on a current database,
+    /// observers and its schema cache), a Swift callback per column, a large part of a short
+    /// run's time. berth observes nothing and changes no schema on a current database,
     /// so that connection goes without it, cleared before its first statement (so none is
     /// invalidated by the change). Migrations run with it.
     private static func configuration(authorizer: Bool, deferredLog: WALLength?) -> Configuration {
         var config = Configuration()
         config.busyMode = .timeout(30)
         // Enabled below, with the other pragmas: GRDB would run it through its SQL-literal
-        // path (`execute(sql:)`), whose first use costs a fresh process 0.2 ms, and nothing else
+        // path (`execute(sql:)`), whose first use is costly for a fresh process, and nothing else
         // of berth's uses that path (see `transaction`).
         config.foreignKeysEnabled = false
         config.label = "berth.metadata"
@@ -207,11 +207,10 @@ public extension Date {
 extension Database {
     /// `execute(sql:arguments:)` through the connection's statement cache: the statements a
     /// container's start and removal repeat go without GRDB's splitting of the SQL text into
-    /// statements and its type look-ups for each call (about 7 microseconds a statement in a
-    /// fresh process), and one that runs twice is prepared once. The fetches on that path take
+    /// statements and its type look-ups for each call, and one that runs twice is prepared once. The fetches on that path take
     /// the same way (`Row.fetchOne(db.cachedStatement(sql:), arguments:)`): GRDB's fetches by
-    /// SQL text build an SQL literal, and that machinery's first use costs a fresh process
-    /// 0.2-0.3 ms.
+    /// SQL text build an SQL literal, and that machinery's first use is costly for a fresh
+    /// process (bench/HISTORY.md has the figures).
     public func executeCached(sql: String, arguments: StatementArguments) throws {
         try cachedStatement(sql: sql).execute(arguments: arguments)
     }

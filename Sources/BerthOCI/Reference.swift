@@ -31,7 +31,7 @@ public struct Reference: Sendable, Hashable, CustomStringConvertible {
         }
         var tag: String?
         // Bytes, not `contains("/")`: with Foundation imported that is NSString's search, whose
-        // first use costs a fresh process a tenth of a millisecond (`berth run` parses here).
+        // first use is costly for a fresh process (`berth run` parses here).
         if let colon = rest.lastIndex(of: ":"), !rest[rest.index(after: colon)...].utf8.contains(slash) {
             let t = String(rest[rest.index(after: colon)...])
             guard isValidTag(t) else { throw bad("invalid tag \(t.debugDescription)") }

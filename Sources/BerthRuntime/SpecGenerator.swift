@@ -28,7 +28,7 @@ public struct ContainerOptions: Sendable, Equatable {
     /// The container goes with its task (`berth run --rm`): its rootfs overlay is mounted
     /// `volatile`, as podman mounts those of `--rm` containers. Nothing of it is kept, so
     /// nothing of it needs reaching the disk: no syncs to the upper layer, and an unmount
-    /// without the upper file system's journal commit (0.5-0.9 ms here).
+    /// without the upper file system's journal commit.
     public var removeOnExit = false
 
     public init() {}

@@ -151,8 +151,8 @@ final class LocalSnapshotter: Snapshotter {
         // leaves a directory without a record (removed by recover()). It is not synced: a
         // new snapshot is an active or view one, whose directory a crash may lose with the
         // record kept (its mount then fails and removing it works); `commit` syncs the file
-        // system before a snapshot is recorded as committed. The fsyncs cost every container
-        // start 0.3 ms here (much more on a busy disk), held under the database's write lock.
+        // system before a snapshot is recorded as committed. The fsyncs would be paid by every
+        // container start, held under the database's write lock (bench/HISTORY.md).
         return try metadata.write { tx in
             try tx.namespaces.ensure(namespace)
             var chain: [SnapshotInfo] = []

@@ -8,8 +8,7 @@ import Glibc
 /// next snapshots' instead of being deleted and made again. Every inode a container's start
 /// and removal allocate and free costs the file system work, and ext4 without a journal more
 /// than that: its allocator passes over every inode freed in the last minute, so a host that
-/// starts containers all the time pays for its own churn (half a millisecond per `berth run
-/// --rm` on such a disk). A container that wrote nothing leaves its snapshot's directories as
+/// starts containers all the time pays for its own churn (bench/HISTORY.md). A container that wrote nothing leaves its snapshot's directories as
 /// they were made, save what overlayfs itself adds, which `keep` takes away again; anything
 /// else is removed as before.
 ///

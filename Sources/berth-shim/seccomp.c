@@ -1,6 +1,6 @@
 /* Seccomp filters: the `seccomp-*` records of a conf compiled to classic BPF with libseccomp,
- * in the shim before it forks the process that loads them. Compiling Docker's profile takes
- * a few milliseconds of the start of every task, so the program is kept in a cache directory
+ * in the shim before it forks the process that loads them. Compiling Docker's profile would
+ * be a large part of the start of every task, so the program is kept in a cache directory
  * (the task's `seccomp-cache` record): one file per profile, named by a hash and holding the
  * whole key (kernel release, libseccomp version, every record) before the program, so that
  * a file is only used for exactly the input it was compiled from. */

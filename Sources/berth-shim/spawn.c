@@ -201,7 +201,7 @@ static void __attribute__((noreturn)) finish(const struct spawn *s) {
 /* The new process moves itself into the task's cgroups. In a v1 hierarchy it writes "0" to
  * the directory's `tasks` file: moving only the calling thread (and this process has just
  * one) is the one kind of migration the kernel does without write-locking its global
- * threadgroup semaphore, whose every write lock waits out an RCU grace period (10-20 ms).
+ * threadgroup semaphore, whose every write lock waits out an RCU grace period.
  * A v2 directory has no `tasks` file; there cgroup.procs takes the process. */
 void join_cgroups_self(const struct spawn *s) {
     for (size_t i = 0; i < S.conf.cgprocs.n; i++) {

@@ -156,7 +156,7 @@ enum TaskCLI {
 
     /// Leaves with the task's status. Output is flushed, then the process ends without exit's
     /// atexit and static-destructor work (the runtime's and ICU's teardown), which nothing
-    /// here needs and which cost a short run about half a millisecond.
+    /// here needs and which are a noticeable part of a short run.
     static func exit(_ status: Int32) -> Never {
         fflush(nil)
         _exit(status)
