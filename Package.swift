@@ -31,32 +31,38 @@ let package = Package(
         .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"])]),
         .systemLibrary(name: "CVterm", providers: [.apt(["libvterm-dev"])]),
         .systemLibrary(name: "CIsal", providers: [.apt(["libisal-dev"])]),
-        // Small C helpers for syscalls Swift cannot reach directly (openat2, mount API, pty, ioctl).
+        // Small C helpers for what Swift cannot reach directly, each target used by the module
+        // named after it; CBerthSys holds the system calls several modules need (openat2,
+        // renameat2, signalfd, waiting for a process).
         .target(name: "CBerthSys"),
+        .target(name: "CBerthMetadata"),   // SQLite hooks GRDB does not expose
+        .target(name: "CBerthMount"),      // the new mount API
+        .target(name: "CBerthRuntime"),    // shim sockets, cgroup v2 device programs, superblocks
+        .target(name: "CBerthSnapshots"),  // writeback of extracted files
+        .target(name: "CBerthTerminal"),   // ptys and terminal modes, for the UI and attach
 
         // Core services, dependencies pointing down only.
         .target(name: "BerthBase", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
-            "CBerthSys",
         ], swiftSettings: fastTypeMetadata),
         .target(name: "BerthOCI", dependencies: ["BerthBase"], swiftSettings: fastTypeMetadata),
         .target(name: "BerthMetadata", dependencies: [
-            "BerthBase", "BerthOCI", "CBerthSys",
+            "BerthBase", "BerthOCI", "CBerthMetadata",
             .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: fastTypeMetadata),
-        .target(name: "BerthEvents", dependencies: ["BerthBase", "CBerthSys"], swiftSettings: fastTypeMetadata),
+        .target(name: "BerthEvents", dependencies: ["BerthBase"], swiftSettings: fastTypeMetadata),
         // Mounts as containerd describes them, and mounting them: what snapshotters give and
         // the runtime takes.
-        .target(name: "BerthMount", dependencies: ["BerthBase", "CBerthSys"], swiftSettings: fastTypeMetadata),
+        .target(name: "BerthMount", dependencies: ["BerthBase", "CBerthMount"], swiftSettings: fastTypeMetadata),
         .target(name: "BerthContent", dependencies: ["BerthBase", "BerthOCI", "BerthMetadata"], swiftSettings: fastTypeMetadata),
         .target(name: "BerthSnapshots", dependencies: [
-            "BerthBase", "BerthMetadata", "BerthMount", "CBerthSys", "CArchive", "CIsal",
+            "BerthBase", "BerthMetadata", "BerthMount", "CBerthSys", "CBerthSnapshots", "CArchive", "CIsal",
         ], swiftSettings: fastTypeMetadata),
         .target(name: "BerthImages", dependencies: [
             "BerthBase", "BerthOCI", "BerthMetadata", "BerthContent", "BerthSnapshots", "BerthEvents", "CArchive",
         ], swiftSettings: fastTypeMetadata),
         .target(name: "BerthRuntime", dependencies: [
-            "BerthBase", "BerthOCI", "BerthMetadata", "BerthMount", "BerthEvents", "CBerthSys",
+            "BerthBase", "BerthOCI", "BerthMetadata", "BerthMount", "BerthEvents", "CBerthSys", "CBerthRuntime",
         ], swiftSettings: fastTypeMetadata),
         .target(name: "BerthCore", dependencies: [
             "BerthBase", "BerthOCI", "BerthMetadata", "BerthEvents", "BerthContent", "BerthMount", "BerthSnapshots",
@@ -64,7 +70,7 @@ let package = Package(
         ], swiftSettings: fastTypeMetadata),
 
         // Front ends.
-        .target(name: "BerthUI", dependencies: ["BerthCore", "CNcurses", "CVterm", "CBerthSys"], swiftSettings: fastTypeMetadata),
+        .target(name: "BerthUI", dependencies: ["BerthCore", "CNcurses", "CVterm", "CBerthSys", "CBerthTerminal"], swiftSettings: fastTypeMetadata),
         .executableTarget(name: "berth", dependencies: [
             "BerthCore", "BerthUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

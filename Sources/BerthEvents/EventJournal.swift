@@ -1,5 +1,4 @@
 import BerthBase
-import CBerthSys
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,5 @@
 import BerthBase
-import CBerthSys
+import CBerthMetadata
 import Foundation
 import GRDB
 

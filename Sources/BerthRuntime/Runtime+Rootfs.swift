@@ -1,6 +1,6 @@
 import BerthBase
 import BerthMount
-import CBerthSys
+import CBerthRuntime
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,7 +1,7 @@
 import BerthBase
 import BerthEvents
 import BerthMount
-import CBerthSys
+import CBerthRuntime
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,5 @@
 import BerthBase
-import CBerthSys
+import CBerthRuntime
 import Foundation
 #if canImport(Glibc)
 import Glibc

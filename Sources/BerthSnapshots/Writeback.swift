@@ -1,4 +1,4 @@
-import CBerthSys
+import CBerthSnapshots
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import BerthCore
 import CBerthSys
+import CBerthTerminal
 import CNcurses
 import Foundation
 

@@ -1,5 +1,6 @@
 import BerthCore
 import CBerthSys
+import CBerthTerminal
 import Foundation
 
 /// A local process on its own pty, as a `ConsoleSession`. The fake backend gives its tasks

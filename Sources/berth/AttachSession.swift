@@ -1,5 +1,6 @@
 import BerthCore
 import CBerthSys
+import CBerthTerminal
 import Dispatch
 import Foundation
 

@@ -1,0 +1,3 @@
+/* Umbrella header of CBerthMetadata: list every header here, so adding one changes this file and
+ * rebuilds the module instead of leaving a stale cached copy. */
+#include "berth_sqlite.h"

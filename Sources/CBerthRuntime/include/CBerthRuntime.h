@@ -1,0 +1,4 @@
+/* Umbrella header of CBerthRuntime: list every header here, so adding one changes this file and
+ * rebuilds the module instead of leaving a stale cached copy. */
+#include "berth_runtime.h"
+#include "berth_devices.h"

@@ -1,0 +1,3 @@
+/* Umbrella header of CBerthTerminal: list every header here, so adding one changes this file and
+ * rebuilds the module instead of leaving a stale cached copy. */
+#include "berth_tty.h"
