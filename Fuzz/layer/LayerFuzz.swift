@@ -25,6 +25,7 @@ func populate(_ dir: String) -> [String] {
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzLayer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let bytes = input(data, size)
+    let before = untouched  // the set-up, before the first layer
     let overlay = (bytes.first ?? 0) & 1 == 1
     try! FileSystem.makeDirectories(root)
     try! FileSystem.writeAtomically(blob, Array(bytes.dropFirst()))
@@ -34,8 +35,8 @@ public func fuzzLayer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     } catch {
         check(error.message.hasPrefix("layer: "), "error does not name the layer: \(error.message)")
     }
-    check(treeState(outside) == untouched.outside, "the sentinel directory beside the snapshot changed: \(treeState(outside))")
-    check(treeState(lower) == untouched.lower, "the lower directory changed: \(treeState(lower))")
+    check(treeState(outside) == before.outside, "the sentinel directory beside the snapshot changed: \(treeState(outside))")
+    check(treeState(lower) == before.lower, "the lower directory changed: \(treeState(lower))")
     let beside = Set(FileSystem.directoryEntries(scratch) ?? [])
     check(beside == ["outside", "lower", "root", "layer.tar"], "entries appeared beside the snapshot: \(beside.sorted())")
     do throws(BerthError) { try FileSystem.removeTree(root) } catch { check(false, "cannot remove the snapshot: \(error.message)") }
