@@ -120,3 +120,16 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Fuzz targets (Fuzz/), only in the manifest when scripts/fuzz builds them: with the fuzzer
+// sanitizer, into their own scratch path, so the normal build and tests never compile them.
+if Context.environment["BERTH_FUZZ"] == "1" {
+    // CBerthSys calls SQLite, which GRDB links in elsewhere.
+    package.targets.append(.target(name: "BerthFuzzSupport", dependencies: ["BerthBase"], path: "Fuzz/Support",
+                                   linkerSettings: [.linkedLibrary("sqlite3")]))
+    for (name, modules) in [("layer", ["BerthSnapshots"]), ("archive", ["BerthCore", "BerthImages"]), ("oci-json", ["BerthOCI"]),
+                            ("reference", ["BerthOCI"]), ("theme", ["BerthUI"])] as [(String, [Target.Dependency])] {
+        package.targets.append(.executableTarget(name: "fuzz-\(name)", dependencies: ["BerthFuzzSupport", "BerthBase"] + modules,
+                                                 path: "Fuzz/\(name)"))
+    }
+}

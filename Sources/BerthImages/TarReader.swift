@@ -24,8 +24,6 @@ final class TarReader {
 
     init(fd: Int32, name: String) throws(BerthError) {
         guard let a = archive_read_new() else { throw .internal("archive_read_new failed") }
-        archive = a
-        self.name = name
         archive_read_support_filter_all(a)
         archive_read_support_format_tar(a)
         archive_read_support_format_gnutar(a)
@@ -34,6 +32,10 @@ final class TarReader {
             archive_read_free(a)
             throw .invalidArgument("\(name): \(msg)")
         }
+        // Stored only once open: a throw after every property is set runs deinit, which
+        // would free the archive a second time.
+        archive = a
+        self.name = name
     }
 
     deinit { archive_read_free(archive) }

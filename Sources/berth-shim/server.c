@@ -24,17 +24,9 @@ enum {
     M_EXEC_OUTPUT = 13, M_EXEC_EXITED = 14,
     R_OUTPUT = 20, R_STATE = 21, R_EXITED = 22, R_ERROR = 23, R_EXEC_STARTED = 24, R_PIDS = 25,
 };
-#define MAX_FRAME (16u << 20)
 #define MAX_BACKLOG (4u << 20) /* a client this far behind is disconnected */
 #define DRAIN_MS 1000          /* how long output may trail the exit of its process */
 #define CHUNK 16384
-
-static void put32(unsigned char *p, uint32_t v) {
-    p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8), p[2] = (unsigned char)(v >> 16), p[3] = (unsigned char)(v >> 24);
-}
-static uint32_t get32(const unsigned char *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 /* One frame: header, optional prefix (exec id), payload. Written directly when nothing is
  * queued, the rest queued. */
@@ -305,8 +297,7 @@ static void send_state(struct client *c) {
 }
 
 static struct execproc *find_exec(const unsigned char *p, size_t len, size_t *used) {
-    if (len < 1 || len < 1 + (size_t)p[0]) return NULL;
-    *used = 1 + p[0];
+    if (!(*used = frame_exec_id(p, len))) return NULL;
     for (struct execproc *e = S.execs; e; e = e->next)
         if (e->idlen == p[0] && !memcmp(e->id + 1, p + 1, p[0])) return e;
     return NULL;
@@ -428,15 +419,15 @@ static void client_read(struct client *c) {
         c->dead = 1;
         return;
     }
-    while (!c->dead && c->in.len >= 5) {
-        uint32_t len = get32(c->in.d + 1);
-        if (len > MAX_FRAME) {
+    struct frame f;
+    int r;
+    while (!c->dead && (r = frame_next(c->in.d, c->in.len, &f)) != 0) {
+        if (r < 0) {
             c->dead = 1;
             return;
         }
-        if (c->in.len < 5 + (size_t)len) break;
-        handle(c, c->in.d[0], c->in.d + 5, len);
-        outq_drop(&c->in, 5 + (size_t)len);
+        handle(c, f.type, c->in.d + FRAME_HEADER, f.len);
+        outq_drop(&c->in, f.size);
     }
 }
 

@@ -33,6 +33,24 @@ int conf_parse(char *buf, size_t len, struct conf *c, char *err, size_t errlen);
 void conf_free(struct conf *c);
 int conf_has_ns(const struct conf *c, const char *name);
 
+/* frame.c: the socket protocol's framing. */
+#define FRAME_HEADER 5
+#define MAX_FRAME (16u << 20)
+struct frame {
+    uint8_t type;
+    const unsigned char *payload;
+    size_t len;  /* of the payload */
+    size_t size; /* of the whole frame */
+};
+void put32(unsigned char *p, uint32_t v);
+uint32_t get32(const unsigned char *p);
+/* One whole frame at the start of buf: 1 and *f, 0 while more bytes are needed, -1 when the
+ * declared length is over MAX_FRAME. */
+int frame_next(const unsigned char *buf, size_t len, struct frame *f);
+/* The size of an exec-id prefix (a length byte, the id) at the start of a payload, or 0 when
+ * the payload is shorter than the id it announces. */
+size_t frame_exec_id(const unsigned char *p, size_t len);
+
 /* Everything a freshly forked child needs to become the task's init or an exec'd process. */
 struct spawn {
     const struct conf *proc;   /* the process: args, env, cwd, user, caps, seccomp */
