@@ -16,7 +16,7 @@ extension Runtime {
     /// way and reports why). Needs no open core: `berth run` calls it first thing.
     public static func prepareShim(paths: BerthPaths, namespace: String, id: String, options: ContainerOptions) -> PreparedShim? {
         try? PreparedShim(bundle: bundlePath(paths, namespace, id),
-                          namespaces: SpecGenerator.namespaces(options).map(ShimConfig.namespaceName),
+                          namespaces: SpecGenerator.namespaces(options),
                           terminal: options.terminal)
     }
 
@@ -66,7 +66,7 @@ extension Runtime {
             let group = try cgroup(namespace, id)
             cg = group
             try group.create(resources: spec.linux?.resources)
-            let conf = try ShimConfig.forInit(spec: spec, id: id, namespace: namespace, rootfs: dir + "/rootfs",
+            let conf = try ShimConfig.forInit(spec: spec, id: id, rootfs: dir + "/rootfs",
                                               cgroupProcs: group.procsFiles, seccompCache: paths.seccompCacheDir)
             try Self.writeBundleFile(dir + "/shim.conf", conf.encoded)
             // config.json is for people and other tools (the shim reads shim.conf): a prepared
@@ -75,7 +75,7 @@ extension Runtime {
             let writeConfig: () -> Void = {
                 do throws(BerthError) { try Self.writeBundleFile(dir + "/config.json", spec.jsonBytes()) } catch { configError = error }
             }
-            let namespaces = (spec.linux?.namespaces ?? []).filter { $0.path == nil }.map { ShimConfig.namespaceName($0.type) }
+            let namespaces = (spec.linux?.namespaces ?? []).filter { $0.path == nil }.map(\.type)
             let pid: Int32
             if let prepared, prepared.fits(bundle: dir, namespaces: namespaces, terminal: spec.process?.terminal == true) {
                 pid = try prepared.start { writeConfig(); meanwhile() }

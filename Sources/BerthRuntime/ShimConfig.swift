@@ -47,22 +47,17 @@ public struct ShimConfig: Sendable, Equatable {
 
     public static func == (a: ShimConfig, b: ShimConfig) -> Bool { a.encoded == b.encoded }
 
-    /// A runtime-spec namespace type as shim.conf (and clone) names it.
-    static func namespaceName(_ type: String) -> String { type == "network" ? "net" : type }
-
     /// The init's configuration. Fails on a spec value the shim cannot carry (a NUL in an argument).
     /// `seccompCache`: a directory where the shim keeps compiled seccomp filters for reuse.
-    public static func forInit(spec: Spec, id: String, namespace: String, rootfs: String, cgroupProcs: [String],
+    public static func forInit(spec: Spec, id: String, rootfs: String, cgroupProcs: [String],
                                seccompCache: String? = nil, logMax: Int = 1 << 20) throws(BerthError) -> ShimConfig {
         guard let process = spec.process else { throw .invalidArgument("spec of \(id) has no process") }
         var c = ShimConfig()
-        c.add("id", id)
-        c.add("namespace", namespace)
         c.add("rootfs", rootfs)
         c.add("readonly-rootfs", spec.root?.readonly == true ? "1" : "0")
         if let h = spec.hostname { c.add("hostname", h) }
         for ns in spec.linux?.namespaces ?? [] where ns.path == nil {
-            c.add("namespace-new", namespaceName(ns.type))
+            c.add("namespace-new", ns.type)
         }
         for p in cgroupProcs { c.add("cgroup-procs", p) }
         for m in spec.mounts ?? [] {

@@ -61,9 +61,7 @@ int conf_parse(char *buf, size_t len, struct conf *c, char *err, size_t errlen) 
         }
         if (matched) {
             if (!strcmp(key, "seccomp-syscall")) c->has_seccomp = 1;
-        } else if (!strcmp(key, "id")) c->id = val;
-        else if (!strcmp(key, "namespace")) c->ns = val;
-        else if (!strcmp(key, "rootfs")) c->rootfs = val;
+        } else if (!strcmp(key, "rootfs")) c->rootfs = val;
         else if (!strcmp(key, "cwd")) c->cwd = val;
         else if (!strcmp(key, "hostname")) c->hostname = val;
         else if (!strcmp(key, "exec-id")) c->exec_id = val;

@@ -11,21 +11,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const struct { const char *name; int flag; } ns_order[] = {
-    /* mnt last: once in the container's mount namespace host paths are gone. */
-    {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
-    {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS},
-};
-
-static const char *conf_ns_name(const char *ns) { return strcmp(ns, "mnt") ? ns : "mount"; }
-
 /* First child: joins the cgroups and namespaces, forks the process proper (so it is inside
  * the pid namespace), reports its pid and leaves; the shim adopts it as subreaper. */
 static void __attribute__((noreturn)) exec_helper(struct spawn *sp, const int *nsfd, int pid_w) {
     join_cgroups_self(sp);
-    for (size_t i = 0; i < sizeof ns_order / sizeof ns_order[0]; i++)
-        if (nsfd[i] >= 0 && setns(nsfd[i], ns_order[i].flag) < 0)
-            child_fail(sp, 1, "join %s namespace: %s", ns_order[i].name, strerror(errno));
+    for (size_t i = 0; i < NS_KINDS; i++)
+        if (nsfd[i] >= 0 && setns(nsfd[i], ns_kinds[i].flag) < 0)
+            child_fail(sp, 1, "join %s namespace: %s", ns_kinds[i].name, strerror(errno));
     pid_t p = fork();
     if (p < 0) child_fail(sp, 1, "fork: %s", strerror(errno));
     if (p == 0) {
@@ -50,7 +42,7 @@ struct execproc *start_exec(struct client *cl, char *payload, size_t len, char *
     }
     struct sock_fprog filter = {0};
     struct execproc *e = calloc(1, sizeof *e);
-    int nsfd[6] = {-1, -1, -1, -1, -1, -1}, child[3] = {-1, -1, -1}, cons[2] = {-1, -1}, pidp[2] = {-1, -1}, errp[2] = {-1, -1};
+    int nsfd[NS_KINDS] = {-1, -1, -1, -1, -1, -1}, child[3] = {-1, -1, -1}, cons[2] = {-1, -1}, pidp[2] = {-1, -1}, errp[2] = {-1, -1};
     size_t idlen = c.exec_id ? strlen(c.exec_id) : 0;
     if (e) e->master = e->in_w = e->out_r = e->err_r = -1;
     if (!e || idlen == 0 || idlen > 255) {
@@ -70,10 +62,10 @@ struct execproc *start_exec(struct client *cl, char *payload, size_t len, char *
         snprintf(err, errlen, "exec: allocate stdio: %s", strerror(errno));
         goto fail;
     }
-    for (size_t i = 0; i < 6; i++) {
-        if (!conf_has_ns(&S.conf, conf_ns_name(ns_order[i].name))) continue;
+    for (size_t i = 0; i < NS_KINDS; i++) {
+        if (!conf_has_ns(&S.conf, ns_kinds[i].name)) continue;
         char path[64];
-        snprintf(path, sizeof path, "/proc/%d/ns/%s", S.init, ns_order[i].name);
+        snprintf(path, sizeof path, "/proc/%d/ns/%s", S.init, ns_kinds[i].proc);
         if ((nsfd[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
             snprintf(err, errlen, "exec: open %s: %s", path, strerror(errno));
             goto fail;
@@ -118,7 +110,7 @@ struct execproc *start_exec(struct client *cl, char *payload, size_t len, char *
     e = NULL;
 fail:
     seccomp_free(&filter);
-    for (int i = 0; i < 6; i++)
+    for (size_t i = 0; i < NS_KINDS; i++)
         if (nsfd[i] >= 0) close(nsfd[i]);
     int fds[] = {child[0], child[1], child[2], cons[0], cons[1], pidp[0], pidp[1], errp[0], errp[1]};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)

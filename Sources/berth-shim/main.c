@@ -84,63 +84,6 @@ static void reexec_readonly(char **argv) {
     fail_start(1, m);
 }
 
-static const struct { const char *name; int flag; } namespace_flags[] = {
-    {"pid", CLONE_NEWPID}, {"mount", CLONE_NEWNS}, {"uts", CLONE_NEWUTS},
-    {"ipc", CLONE_NEWIPC}, {"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP},
-};
-
-int parse_clone_flags(const struct conf *c) {
-    int flags = 0;
-    for (size_t i = 0; i < sizeof namespace_flags / sizeof namespace_flags[0]; i++)
-        if (conf_has_ns(c, namespace_flags[i].name)) flags |= namespace_flags[i].flag;
-    return flags;
-}
-
-/* "pid,net,..." as clone flags; -1 for an unknown name. */
-static int clone_flags_of_list(const char *list) {
-    int flags = 0;
-    const char *p = list;
-    while (*p) {
-        size_t n = strcspn(p, ",");
-        size_t i = 0;
-        for (; i < sizeof namespace_flags / sizeof namespace_flags[0]; i++)
-            if (strlen(namespace_flags[i].name) == n && !strncmp(p, namespace_flags[i].name, n)) break;
-        if (i == sizeof namespace_flags / sizeof namespace_flags[0]) return -1;
-        flags |= namespace_flags[i].flag;
-        p += n;
-        if (*p == ',') p++;
-    }
-    return flags;
-}
-
-/* Three pipes for a task without a terminal; the shim's ends are non-blocking. */
-int open_pipes(int *in_w, int *out_r, int *err_r, int child[3]) {
-    int in[2], out[2], er[2];
-    if (pipe2(in, O_CLOEXEC) < 0) return -1;
-    if (pipe2(out, O_CLOEXEC) < 0) {
-        close(in[0]), close(in[1]);
-        return -1;
-    }
-    if (pipe2(er, O_CLOEXEC) < 0) {
-        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
-        return -1;
-    }
-    set_nonblock(in[1]);
-    set_nonblock(out[0]);
-    set_nonblock(er[0]);
-    *in_w = in[1];
-    *out_r = out[0];
-    *err_r = er[0];
-    child[0] = in[0];
-    child[1] = out[1];
-    child[2] = er[1];
-    return 0;
-}
-
-/* With a terminal the child opens the pty in the container's own devpts (so it is
- * /dev/pts/N there, as with runc) and sends the master back on this socketpair. */
-int open_console_socket(int sv[2]) { return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv); }
-
 /* The init's stdio (pipes, or the socket its terminal comes back on) and its error pipe. */
 static void alloc_init_fds(int child[3], int cons[2], int errp[2]) {
     S.master = S.in_w = S.out_r = S.err_r = -1;
@@ -208,7 +151,7 @@ static void create_init(void) {
         .proc = &S.conf, .task = &S.conf, .is_init = 1, .stdio = {child[0], child[1], child[2]},
         .console = cons[1], .err_fd = errp[1], .filter = filter.len ? &filter : NULL,
     };
-    pid_t pid = clone_init(parse_clone_flags(&S.conf));
+    pid_t pid = clone_init(ns_clone_flags(&S.conf));
     if (pid == 0) {
         close(errp[0]);
         if (cons[0] >= 0) close(cons[0]);
@@ -369,7 +312,7 @@ static void __attribute__((noreturn)) early_child(int go, int ns_flags, int chil
     if (conf_parse(buf, len, &S.conf, err, sizeof err) < 0) child_fail(&sp, 1, "%s", err);
     /* The shim checks these too, after handing the conf over: the init must not go on. */
     if (!S.conf.rootfs || S.conf.rootfs[0] != '/') child_fail(&sp, 1, "shim.conf: rootfs missing or not absolute");
-    if (parse_clone_flags(&S.conf) != ns_flags || S.conf.terminal != prepared_terminal)
+    if (ns_clone_flags(&S.conf) != ns_flags || S.conf.terminal != prepared_terminal)
         child_fail(&sp, 1, "shim.conf asks for other namespaces or terminal than the shim prepared");
     static struct sock_fprog filter;
     if (seccomp_build(&S.conf, S.conf.seccomp_cache, &filter, err, sizeof err) < 0) child_fail(&sp, 1, "%s", err);
@@ -378,7 +321,7 @@ static void __attribute__((noreturn)) early_child(int go, int ns_flags, int chil
 }
 
 static void __attribute__((noreturn)) run_early(const char *bundle, const char *namespaces, int terminal) {
-    int ns_flags = clone_flags_of_list(namespaces);
+    int ns_flags = ns_clone_flags_of_list(namespaces);
     if (ns_flags < 0) fail_start(2, "--early: unknown namespace in the list");
     detach();
     S.conf.terminal = terminal;
@@ -415,7 +358,7 @@ static void __attribute__((noreturn)) run_early(const char *bundle, const char *
         dup2(log, 2);
         close(log);
     }
-    int want = parse_clone_flags(&S.conf);
+    int want = ns_clone_flags(&S.conf);
     if (want != ns_flags || S.conf.terminal != terminal) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);

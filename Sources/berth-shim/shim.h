@@ -17,7 +17,7 @@ struct strv {
 /* One parsed shim.conf (or an exec payload). Strings point into `buf`. */
 struct conf {
     char *buf;
-    const char *id, *ns, *rootfs, *cwd, *hostname, *exec_id;
+    const char *rootfs, *cwd, *hostname, *exec_id;
     const char *seccomp_default;
     const char *seccomp_cache; /* directory of compiled filters (task conf only), or NULL */
     int readonly_rootfs, terminal, no_new_privs, has_seccomp;
@@ -32,6 +32,20 @@ struct conf {
 int conf_parse(char *buf, size_t len, struct conf *c, char *err, size_t errlen);
 void conf_free(struct conf *c);
 int conf_has_ns(const struct conf *c, const char *name);
+
+/* ns.c: the namespaces by their OCI names (shim.conf's), with their clone flags and their
+ * /proc/<pid>/ns entries, in the order an exec joins them. */
+struct ns_kind {
+    const char *name;
+    int flag;
+    const char *proc;
+};
+#define NS_KINDS 6
+extern const struct ns_kind ns_kinds[NS_KINDS];
+/* The clone flags of a conf's new namespaces. */
+int ns_clone_flags(const struct conf *c);
+/* The clone flags of a comma-separated list of names; -1 for an unknown name. */
+int ns_clone_flags_of_list(const char *list);
 
 /* frame.c: the socket protocol's framing. */
 #define FRAME_HEADER 5
@@ -68,6 +82,7 @@ void join_cgroups_self(const struct spawn *s);
 void loopback_up(const struct spawn *s);
 void child_init(const struct spawn *s) __attribute__((noreturn));
 void child_exec_process(const struct spawn *s) __attribute__((noreturn));
+/* child_error.c: the child's report of a failure, then its exit. */
 void child_fail(const struct spawn *s, int code, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 3, 4)));
 
@@ -81,7 +96,6 @@ void seccomp_free(struct sock_fprog *f);
 /* security.c */
 void apply_rlimits(const struct spawn *s);
 void apply_security(const struct spawn *s);
-int parse_clone_flags(const struct conf *c);
 
 /* A byte queue (pending output to a client or a process's stdin). */
 struct outq {
@@ -139,13 +153,11 @@ extern struct shim S;
 void serve(void) __attribute__((noreturn));
 /* exec.c (parent side of `exec`) */
 struct execproc *start_exec(struct client *cl, char *payload, size_t len, char *err, size_t errlen);
-/* main.c */
+/* util.c */
 int open_pipes(int *in_w, int *out_r, int *err_r, int child[3]);
 int open_console_socket(int sv[2]);
-int recv_fd(int sock);
-
-/* util.c */
 int send_fd(int sock, int fd);
+int recv_fd(int sock);
 int read_child_error(int fd, char *msg, size_t len, int *code);
 long long now_ms(void);
 ssize_t write_all(int fd, const void *p, size_t n);

@@ -19,16 +19,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-void child_fail(const struct spawn *s, int code, const char *fmt, ...) {
-    char msg[1024];
-    int n = snprintf(msg, sizeof msg, "%d\t", code);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
-    va_end(ap);
-    write_all(s->err_fd, msg, strlen(msg));
-    _exit(code);
-}
 
 /* The shim blocks and ignores signals; a container process starts with the defaults. */
 static void reset_signals(void) {
@@ -204,8 +194,8 @@ static void __attribute__((noreturn)) finish(const struct spawn *s) {
  * threadgroup semaphore, whose every write lock waits out an RCU grace period.
  * A v2 directory has no `tasks` file; there cgroup.procs takes the process. */
 void join_cgroups_self(const struct spawn *s) {
-    for (size_t i = 0; i < S.conf.cgprocs.n; i++) {
-        const char *procs = S.conf.cgprocs.v[i];
+    for (size_t i = 0; i < s->task->cgprocs.n; i++) {
+        const char *procs = s->task->cgprocs.v[i];
         char tasks[1100];
         const char *slash = strrchr(procs, '/');
         int dl = slash ? (int)(slash - procs) : 0;
@@ -222,7 +212,7 @@ void child_init(const struct spawn *s) {
     const struct conf *t = s->task;
     if (conf_has_ns(t, "cgroup") && unshare(CLONE_NEWCGROUP) < 0)
         child_fail(s, 1, "new cgroup namespace: %s", strerror(errno));
-    if (conf_has_ns(t, "net") && !s->loopback_is_up) loopback_up(s);
+    if (conf_has_ns(t, "network") && !s->loopback_is_up) loopback_up(s);
     setup_rootfs(s);
     if (t->hostname && t->hostname[0] && conf_has_ns(t, "uts") &&
         sethostname(t->hostname, strlen(t->hostname)) < 0)

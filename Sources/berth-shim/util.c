@@ -168,6 +168,34 @@ long long now_ms(void) {
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Three pipes for a task without a terminal; the shim's ends are non-blocking. */
+int open_pipes(int *in_w, int *out_r, int *err_r, int child[3]) {
+    int in[2], out[2], er[2];
+    if (pipe2(in, O_CLOEXEC) < 0) return -1;
+    if (pipe2(out, O_CLOEXEC) < 0) {
+        close(in[0]), close(in[1]);
+        return -1;
+    }
+    if (pipe2(er, O_CLOEXEC) < 0) {
+        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+        return -1;
+    }
+    set_nonblock(in[1]);
+    set_nonblock(out[0]);
+    set_nonblock(er[0]);
+    *in_w = in[1];
+    *out_r = out[0];
+    *err_r = er[0];
+    child[0] = in[0];
+    child[1] = out[1];
+    child[2] = er[1];
+    return 0;
+}
+
+/* With a terminal the child opens the pty in the container's own devpts (so it is
+ * /dev/pts/N there, as with runc) and sends the master back on this socketpair. */
+int open_console_socket(int sv[2]) { return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv); }
+
 /* A terminal's master travels from the container (where its devpts instance lives) to the
  * shim as SCM_RIGHTS over a socketpair. */
 int send_fd(int sock, int fd) {

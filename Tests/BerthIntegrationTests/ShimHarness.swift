@@ -94,7 +94,7 @@ final class ShimFixture: @unchecked Sendable {
         c.add("env", "PATH=/bin", "HOME=/")
         c.add("terminal", terminal ? "1" : "0")
         c.add("arg", all: args)
-        c.add("namespace-new", all: ["pid", "mount", "uts", "ipc", "net", "cgroup"])
+        c.add("namespace-new", all: ["pid", "mount", "uts", "ipc", "network", "cgroup"])
         c.add("mount", all: Self.mounts)
         c.add("cap", all: Self.dockerCaps)
         c.add("rlimit", "RLIMIT_NOFILE 1024 1024")

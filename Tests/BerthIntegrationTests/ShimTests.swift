@@ -98,9 +98,9 @@ struct ShimTests {
     /// start all the same (the init checks it as well), and leaves nothing running.
     @Test func aPreparedShimRefusesAConfForOtherNamespaces() throws {
         try withFixture { f in
-            let shim = try PreparedShim(bundle: f.bundle, namespaces: ["pid", "mount", "uts", "ipc", "net", "cgroup"], terminal: false)
+            let shim = try PreparedShim(bundle: f.bundle, namespaces: ["pid", "mount", "uts", "ipc", "network", "cgroup"], terminal: false)
             var conf = f.conf(["true"])
-            conf.records.removeAll { $0 == ("namespace-new", "net") }
+            conf.records.removeAll { $0 == ("namespace-new", "network") }
             try Data(conf.bytes).write(to: URL(fileURLWithPath: f.bundle + "/shim.conf"))
             #expect { _ = try shim.start() } throws: { error in
                 "\(error)".contains("shim.conf asks for other namespaces or terminal than the shim prepared")

@@ -12,13 +12,13 @@ import Testing
         o.terminal = true
         o.user = "5:6"
         let spec = try SpecGenerator.generate(id: "c1", namespace: "default", image: nil, options: o)
-        let conf = try ShimConfig.forInit(spec: spec, id: "c1", namespace: "default", rootfs: "/b/rootfs",
+        let conf = try ShimConfig.forInit(spec: spec, id: "c1", rootfs: "/b/rootfs",
                                           cgroupProcs: ["/sys/fs/cgroup/memory/berth/default/c1/cgroup.procs"])
         #expect(conf.values("arg") == ["sh", "-c", "echo hi"])
         #expect(conf.values("terminal") == ["1"])
         #expect(conf.values("uid") == ["5"] && conf.values("gid") == ["6"])
         #expect(conf.values("hostname") == ["c1"])
-        #expect(Set(conf.values("namespace-new")) == ["pid", "net", "ipc", "uts", "mount", "cgroup"])
+        #expect(Set(conf.values("namespace-new")) == ["pid", "network", "ipc", "uts", "mount", "cgroup"])
         #expect(conf.values("mount").first == "proc\tproc\t/proc\tnosuid,noexec,nodev")
         #expect(conf.values("masked").contains("/proc/kcore"))
         #expect(conf.values("readonly").contains("/proc/sys"))
@@ -43,7 +43,7 @@ import Testing
         o.command = ["echo", "a\u{0}b"]
         let spec = try SpecGenerator.generate(id: "c1", namespace: "default", image: nil, options: o)
         #expect(throws: BerthError.self) {
-            try ShimConfig.forInit(spec: spec, id: "c1", namespace: "default", rootfs: "/r", cgroupProcs: [])
+            try ShimConfig.forInit(spec: spec, id: "c1", rootfs: "/r", cgroupProcs: [])
         }
     }
 }

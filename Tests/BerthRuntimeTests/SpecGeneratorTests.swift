@@ -105,7 +105,7 @@ import Testing
         #expect(s.linux?.devices == SpecGenerator.defaultDevices + [node])
         #expect(s.linux?.resources?.devices?.last == .init(allow: true, type: "c", major: 1, minor: 3, access: "rw"))
         #expect(s.linux?.resources?.devices?.dropLast() == SpecGenerator.defaultDeviceRules[...])
-        let conf = try ShimConfig.forInit(spec: s, id: "web", namespace: "default", rootfs: "/r", cgroupProcs: [])
+        let conf = try ShimConfig.forInit(spec: s, id: "web", rootfs: "/r", cgroupProcs: [])
         #expect(conf.values("device") == ["c 1 3 666 0 0 /dev/n"])
     }
 
