@@ -154,33 +154,57 @@ public enum FileSystem {
     /// rm -rf that does not follow symlinks and does not cross into mounts below `path`
     /// (a mount left there is an error, never something to delete through).
     public static func removeTree(_ path: String) throws(BerthError) {
+        try removeTree(bytes: Array(path.utf8))
+    }
+
+    /// Paths as raw bytes: a layer may name its files with any bytes, and a String made of a
+    /// name that is not UTF-8 no longer names the file.
+    private static func removeTree(bytes path: [UInt8]) throws(BerthError) {
         var st = stat()
-        guard lstat(path, &st) == 0 else {
+        guard withPath(path, { lstat($0, &st) }) == 0 else {
             if errno == ENOENT { return }
-            throw .system("lstat", path)
+            throw .system("lstat", String(decoding: path, as: UTF8.self))
         }
         if (st.st_mode & S_IFMT) == S_IFDIR {
             // An entry made while the directory is being emptied (a task bundle's
             // exit-published, written by whichever process notices the exit) is removed on a
             // second pass rather than failing the rmdir.
             for pass in 1...4 {
-                guard let names = directoryEntries(path) else {
+                guard let names = entryNames(path) else {
                     if errno == ENOENT { return }
-                    throw .system("opendir", path)
+                    throw .system("opendir", String(decoding: path, as: UTF8.self))
                 }
                 for n in names {
-                    let child = path + "/" + n
+                    let child = path + [0x2F] + n
                     var cst = stat()
-                    if lstat(child, &cst) == 0, (cst.st_mode & S_IFMT) == S_IFDIR, cst.st_dev != st.st_dev {
-                        throw .failedPrecondition("refusing to remove \(child): a file system is mounted there")
+                    if withPath(child, { lstat($0, &cst) }) == 0, (cst.st_mode & S_IFMT) == S_IFDIR, cst.st_dev != st.st_dev {
+                        throw .failedPrecondition("refusing to remove \(String(decoding: child, as: UTF8.self)): a file system is mounted there")
                     }
-                    try removeTree(child)
+                    try removeTree(bytes: child)
                 }
-                if rmdir(path) == 0 || errno == ENOENT { return }
-                if errno != ENOTEMPTY || pass == 4 { throw .system("rmdir", path) }
+                if withPath(path, { rmdir($0) }) == 0 || errno == ENOENT { return }
+                if errno != ENOTEMPTY || pass == 4 { throw .system("rmdir", String(decoding: path, as: UTF8.self)) }
             }
         } else {
-            guard unlink(path) == 0 || errno == ENOENT else { throw .system("unlink", path) }
+            guard withPath(path, { unlink($0) }) == 0 || errno == ENOENT else {
+                throw .system("unlink", String(decoding: path, as: UTF8.self))
+            }
         }
+    }
+
+    /// The names in a directory (without `.` and `..`) as bytes; nil when it cannot be read.
+    private static func entryNames(_ path: [UInt8]) -> [[UInt8]]? {
+        guard let d = withPath(path, { opendir($0) }) else { return nil }
+        defer { closedir(d) }
+        var names: [[UInt8]] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            if name != [0x2E] && name != [0x2E, 0x2E] { names.append(name) }
+        }
+        return names
+    }
+
+    private static func withPath<R>(_ path: [UInt8], _ body: (UnsafePointer<CChar>) -> R) -> R {
+        (path + [0]).withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) } }
     }
 }
