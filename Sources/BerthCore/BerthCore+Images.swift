@@ -1,3 +1,9 @@
+import BerthContent
+import BerthEvents
+import BerthImages
+import BerthMetadata
+import BerthRuntime
+import BerthSnapshots
 import Foundation
 
 /// Image, content and lease operations for front ends: each removal is followed by a

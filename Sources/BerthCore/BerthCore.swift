@@ -1,12 +1,12 @@
 @_exported import BerthBase
-@_exported import BerthContent
-@_exported import BerthEvents
-@_exported import BerthImages
-@_exported import BerthMetadata
+import BerthContent
+import BerthEvents
+import BerthImages
+import BerthMetadata
 @_exported import BerthMount
 @_exported import BerthOCI
-@_exported import BerthRuntime
-@_exported import BerthSnapshots
+import BerthRuntime
+import BerthSnapshots
 
 /// berth's public, embeddable API: one object per root, owning every core service.
 /// The CLI and the UI use nothing else: what needs one service goes through that service's

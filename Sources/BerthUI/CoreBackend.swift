@@ -118,7 +118,7 @@ public final class CoreBackend: UIBackend, Sendable {
         while let p = parent, chain.count < 256, let pi = try? sn.stat(namespace: namespace, key: p) {
             let u = (try? sn.usage(namespace: namespace, key: p)) ?? SnapshotUsage()
             chain.append((p, u))
-            total = total + u
+            total = SnapshotUsage(size: total.size + u.size, inodes: total.inodes + u.inodes)
             parent = pi.parent
         }
         lines.append("Chain (\(chain.count + 1) layers, \(Format.size(total.size)) in all):")

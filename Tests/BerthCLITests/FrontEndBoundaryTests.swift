@@ -28,6 +28,18 @@ import Testing
         #expect(offenders.isEmpty, "\(offenders)")
     }
 
+    /// BerthCore re-exports its API's value types one by one, never a whole service module.
+    @Test func theCoreReexportsNoServiceModule() throws {
+        var offenders: [String] = []
+        for file in Self.swiftFiles(under: "BerthCore") {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for line in text.split(separator: "\n") where line.hasPrefix("@_exported import Berth") {
+                offenders.append(String(line))
+            }
+        }
+        #expect(offenders.sorted() == ["@_exported import BerthBase", "@_exported import BerthMount", "@_exported import BerthOCI"], "\(offenders)")
+    }
+
     @Test func frontEndsUseOnlyTheCoreAPI() throws {
         let serviceTypes = ["Runtime", "ContentStore", "Snapshotters", "LocalSnapshotter", "ImageService", "MetadataStore",
                             "MetadataTransaction", "EventJournal", "NamespaceStore", "LeaseStore", "ContainerStore", "ShimLauncher"]

@@ -1,3 +1,8 @@
+import BerthContent
+import BerthEvents
+import BerthMetadata
+import BerthRuntime
+import BerthSnapshots
 @testable import BerthCore
 @testable import BerthImages
 import BerthTestSupport

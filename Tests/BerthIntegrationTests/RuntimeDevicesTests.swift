@@ -1,3 +1,9 @@
+import BerthContent
+import BerthEvents
+import BerthImages
+import BerthMetadata
+import BerthRuntime
+import BerthSnapshots
 import BerthCore
 import BerthTestSupport
 import CBerthSys
