@@ -16,7 +16,7 @@ extension BerthCore {
     public func checkStore(repair: Bool) throws(BerthError) -> StoreCheckReport {
         // The snapshot directories are listed under the write lock that their creators hold
         // from mkdir to commit, so a snapshot being made is not taken for an orphan.
-        let (records, listing) = try metadata.inventory(exclusive: true) { [snapshotters] in snapshotters.directoryListing() }
+        let (records, listing) = try metadata.inventory { [snapshotters] in snapshotters.directoryListing() }
         var found = records.databaseProblems.map { Inconsistency(.database, paths.metadataDB, $0) }
         found += contentStore.check(records.content)
         let contentKeys = Set(records.content.map { $0.namespace + "\u{0}" + $0.digest })

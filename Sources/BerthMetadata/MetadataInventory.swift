@@ -28,11 +28,11 @@ public struct MetadataInventory: Sendable {
 }
 
 extension MetadataStore {
-    /// Reads every record in one read transaction (a consistent picture), with SQLite's
-    /// integrity and foreign-key checks. `whileLocked` runs inside the transaction: what it
-    /// reads from the disk is then in step with the records (a creator of a snapshot directory
-    /// holds the write lock from its mkdir to its commit, so `exclusive` makes them wait).
-    public func inventory<T: Sendable>(exclusive: Bool, whileLocked: @Sendable () -> T) throws(BerthError) -> (MetadataInventory, T) {
+    /// Reads every record in one transaction (a consistent picture), with SQLite's integrity and
+    /// foreign-key checks. `whileLocked` runs inside it, under the write lock: what it reads from
+    /// the disk is then in step with the records (a creator of a snapshot directory holds that
+    /// lock from its mkdir to its commit).
+    public func inventory<T: Sendable>(whileLocked: @Sendable () -> T) throws(BerthError) -> (MetadataInventory, T) {
         let body = { (db: Database) throws -> (MetadataInventory, T) in
             var inv = MetadataInventory()
             for line in try String.fetchAll(db, sql: "PRAGMA integrity_check") where line != "ok" {
@@ -60,6 +60,6 @@ extension MetadataStore {
             }
             return (inv, whileLocked())
         }
-        return exclusive ? try writeDatabase(body) : try readDatabase(body)
+        return try writeDatabase(body)
     }
 }

@@ -63,7 +63,8 @@ extension Runtime {
             }
             found.append(issue)
         }
-        if let cg = try? cgroup(ns, id), cg.exists, cg.pids().allSatisfy({ shimBundle(ofAncestorOf: $0) == dir || shimBundle(ofAncestorOf: $0) == nil }) {
+        // A cgroup of the same namespace and id may be another root's running task's.
+        if let cg = try? cgroup(ns, id), cg.exists, cg.pids().allSatisfy({ pid in shimBundle(ofAncestorOf: pid).map { $0 == dir } ?? true }) {
             var issue = Inconsistency(.cgroup, namespace: ns, cg.relative, "cgroup of a stopped task still exists", repair: "kill what is left in it and remove it")
             if repair {
                 try? cg.destroy()

@@ -43,18 +43,21 @@ extension Snapshotters {
                 }
             }
             let owned = Set(mine.map(\.backendID))
+            var orphans: [(dir: String, issue: Inconsistency)] = []
             for entry in (listing[s.name] ?? []).sorted() {
                 let dir = s.root + "/" + entry
                 let orphan = entry.hasPrefix("rm-") || Int64(entry).map { !owned.contains($0) } ?? false
                 guard orphan else { continue }
                 let mounted = mounts.contains { $0 == dir || $0.hasPrefix(dir + "/") }
-                var issue = Inconsistency(.snapshot, dir, "snapshot directory without a record" + (mounted ? ", still mounted" : ""),
-                                          repair: mounted ? nil : "remove it")
-                if repair && !mounted {
-                    try? s.removeOrphanDirectories(owned: owned)
-                    issue.repaired = !FileSystem.exists(dir)
-                }
-                found.append(issue)
+                orphans.append((dir, Inconsistency(.snapshot, dir, "snapshot directory without a record" + (mounted ? ", still mounted" : ""),
+                                                   repair: mounted ? nil : "remove it")))
+            }
+            // One removal pass takes every orphan (re-checked under the write lock); a mounted one
+            // is reported and left.
+            if repair && orphans.contains(where: { $0.issue.repair != nil }) { try? s.removeOrphanDirectories(owned: owned) }
+            for var o in orphans {
+                if repair && o.issue.repair != nil { o.issue.repaired = !FileSystem.exists(o.dir) }
+                found.append(o.issue)
             }
         }
         return found
